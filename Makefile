@@ -1,0 +1,67 @@
+# Paperboy developer commands. `make test` and `make demo` work on a fresh machine: the first run
+# creates .venv from python3.13 and installs the pinned dependencies.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# pyenv's python3.13 shim refuses to run unless 3.13 is selected, so look for the real binary too.
+PYTHON313 := $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13; do \
+	PYENV_VERSION=$$(pyenv versions --bare 2>/dev/null | grep '^3\.13' | tail -n1) "$$p" -c \
+	'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+export PYTHONPATH := $(CURDIR)/layers/paperboy:$(CURDIR)/tests
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+# sam build needs python3.13 on PATH: the venv provides it.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+SCENARIO ?=
+OUT ?= out/scenario
+
+.PHONY: help venv lint validate build unit test demo scenario bench lock clean
+
+help:
+	@echo "make test      lint, template checks, sam build and the test suite"
+	@echo "make demo      the daily cycle on the embedded local stack (no AWS, no network)"
+	@echo "make scenario SCENARIO=file.json OUT=dir   run a scenario file on the local stack"
+	@echo "make bench     benchmarks (figures printed as JSON and a table)"
+
+$(STAMP): requirements-dev.txt layers/paperboy/requirements.txt
+	@test -n "$(PYTHON313)" || { echo "python3.13 not found (pyenv install 3.13)"; exit 1; }
+	$(PYTHON313) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+validate: $(STAMP)
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint --template template.yaml
+
+build: $(STAMP)
+	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test: lint validate build unit
+
+demo: $(STAMP)
+	$(BIN)/python -m local_stack demo --out out/demo
+
+scenario: $(STAMP)
+	@test -n "$(SCENARIO)" || { echo "usage: make scenario SCENARIO=file.json OUT=dir"; exit 2; }
+	$(BIN)/python -m local_stack scenario "$(SCENARIO)" --out "$(OUT)"
+
+# Re-resolve requirements-dev.in into the pinned requirements-dev.txt.
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^pkg_resources' > requirements-dev.txt
+
+clean:
+	rm -rf $(VENV) .aws-sam out .pytest_cache .ruff_cache

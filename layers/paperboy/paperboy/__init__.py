@@ -1,0 +1,1 @@
+"""Paperboy's domain: papers, readers, ranking, rendering and mail. Knows nothing about Lambda."""

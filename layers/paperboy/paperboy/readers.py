@@ -1,0 +1,124 @@
+"""Readers: their settings, their feedback and their subscription status."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_TOPICS = 20
+MAX_FEEDBACK = 30
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    UNSUBSCRIBED = "unsubscribed"
+    SUPPRESSED = "suppressed"
+
+
+class Frequency(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+class Format(StrEnum):
+    HTML = "html"
+    TEXT = "text"
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _clean_terms(values: object) -> object:
+    if isinstance(values, str):
+        values = values.split(",")
+    if isinstance(values, list | tuple):
+        seen: dict[str, None] = {}
+        for value in values:
+            text = " ".join(str(value).split())
+            if text and text.lower() not in {s.lower() for s in seen}:
+                seen[text] = None
+        return tuple(seen)[:MAX_TOPICS]
+    return values
+
+
+class LikedPaper(BaseModel):
+    """A paper a reader answered `more N` or `less N` about, kept for ranking future papers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    keywords: tuple[str, ...] = ()
+
+
+class ReaderSettings(BaseModel):
+    """Everything a reader can change by reply (brief section 4)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topics: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    count: int = Field(default=10, ge=1, le=25)
+    send_time: time = time(8, 0)
+    timezone: str = "UTC"
+    frequency: Frequency = Frequency.DAILY
+    # Day of the week a weekly digest goes out, 0 = Monday.
+    weekday: int = Field(default=0, ge=0, le=6)
+    format: Format = Format.HTML
+    quiet_days: bool = False
+
+    _terms = field_validator("topics", "excludes", "authors", "categories", mode="before")(
+        classmethod(lambda cls, value: _clean_terms(value))
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("send_time")
+    @classmethod
+    def _whole_minutes(cls, value: time) -> time:
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Feedback(BaseModel):
+    """Papers the reader asked for more or less of; newest last, bounded."""
+
+    model_config = ConfigDict(frozen=True)
+
+    more: tuple[LikedPaper, ...] = ()
+    less: tuple[LikedPaper, ...] = ()
+
+
+class Subscriber(BaseModel):
+    id: str
+    email: str
+    status: Status = Status.PENDING
+    settings: ReaderSettings = Field(default_factory=ReaderSettings)
+    feedback: Feedback = Field(default_factory=Feedback)
+    # Bumping this invalidates every token issued for the reader (reply address, unsubscribe link).
+    token_version: int = 1
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    paused_until: date | None = None
+    # The next time a digest is due (UTC) and the local date of the last digest period sent.
+    next_due: datetime | None = None
+    last_period: date | None = None
+    # Optimistic-locking counter: every write is conditional on the version read.
+    version: int = 0

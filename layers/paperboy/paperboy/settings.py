@@ -1,0 +1,48 @@
+"""Configuration, read once from the environment that template.yaml gives each function."""
+
+from __future__ import annotations
+
+import os
+from pydantic import BaseModel, Field, field_validator
+
+
+class Settings(BaseModel):
+    """Every knob a function reads. Field names are the environment variables, lower-cased."""
+
+    papers_table: str = ""
+    subscribers_table: str = ""
+    digest_queue_url: str = ""
+    mail_bucket: str = ""
+    mail_domain: str = "papers.example.org"
+    sender_address: str = ""
+    configuration_set: str = ""
+    web_base_url: str = ""
+    signing_key_parameter: str = ""
+
+    hf_base_url: str = "https://huggingface.co"
+    arxiv_base_url: str = "https://rss.arxiv.org"
+    arxiv_categories: list[str] = Field(default_factory=list)
+    # Papers stay fetchable for ranking this many days; older rows expire by TTL.
+    paper_retention_days: int = 30
+
+    http_timeout_seconds: float = 10.0
+    http_retries: int = 4
+    http_backoff_seconds: float = 1.0
+
+    @field_validator("arxiv_categories", mode="before")
+    @classmethod
+    def _split_categories(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace("+", ",").split(",") if part.strip()]
+        return value
+
+    @property
+    def sender(self) -> str:
+        return self.sender_address or f"digest@{self.mail_domain}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        environ = dict(os.environ if environ is None else environ)
+        known = {name.upper(): name for name in cls.model_fields}
+        return cls.model_validate({known[key]: value for key, value in environ.items() if key in known})
+

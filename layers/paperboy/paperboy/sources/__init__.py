@@ -1,0 +1,1 @@
+"""Paper sources: each turns a remote listing into validated `Paper` records."""

@@ -1,0 +1,17 @@
+"""Metrics with a per-source (or per-kind) dimension, as CloudWatch EMF lines."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from paperboy.models import SourceReport
+
+SOURCE_COUNTERS = ("fetched", "new", "updated", "skipped", "retried_requests", "failed_listings")
+
+
+def record_source(report: SourceReport) -> None:
+    """One metric per counter, dimensioned by source, so alarms can watch a single source."""
+    for counter in SOURCE_COUNTERS:
+        name = "Papers" + "".join(part.title() for part in counter.split("_"))
+        with single_metric(name=name, unit=MetricUnit.Count, value=getattr(report, counter)) as metric:
+            metric.add_dimension(name="source", value=report.source)
