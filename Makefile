@@ -65,3 +65,7 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .aws-sam out .pytest_cache .ruff_cache
+
+bench: $(STAMP)
+	@mkdir -p out
+	$(BIN)/python -m benchmarks --json out/bench.json

@@ -22,8 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.command == "demo":
             print(demo.run(arguments.out))
         else:
-            stack = scenario.run(arguments.file, arguments.out)
-            print(scenario.summary(stack))
+            print(scenario.run(arguments.file, arguments.out))
             print(f"wrote {arguments.out / 'state.json'}")
     except scenario.ScenarioError as error:
         print(f"scenario error: {error}", file=sys.stderr)

@@ -7,6 +7,7 @@ import contextlib
 import importlib.util
 import os
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,10 +17,11 @@ from typing import Any, TextIO
 
 from local_stack.template import ROOT, Template
 
+_INVOKE_LOCK = threading.RLock()
 # What the Lambda runtime sets and the template cannot: there is no X-Ray daemon locally.
 RUNTIME_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's fake credentials
+    "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
@@ -56,8 +58,9 @@ class LocalFunction:
     @contextlib.contextmanager
     def _runtime(self) -> Iterator[None]:
         saved = dict(os.environ)
-        os.environ.update({**RUNTIME_ENVIRONMENT, **self.environment,
-                           "AWS_LAMBDA_FUNCTION_NAME": self.logical_id})
+        os.environ.update(
+            {**RUNTIME_ENVIRONMENT, **self.environment, "AWS_LAMBDA_FUNCTION_NAME": self.logical_id}
+        )
         try:
             with contextlib.redirect_stdout(self.log):
                 yield
@@ -77,7 +80,8 @@ class LocalFunction:
         return module
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        with self._runtime():
+        # One invocation at a time: the environment is process-wide (the web server has threads).
+        with _INVOKE_LOCK, self._runtime():
             if self._module is None:
                 self._module = self._load()
             handler = getattr(self._module, self.handler_name.rpartition(".")[2])
@@ -92,8 +96,10 @@ def functions(template: Template, log: TextIO) -> dict[str, LocalFunction]:
     found = {}
     for logical, spec in template.resources("AWS::Serverless::Function").items():
         properties = spec["Properties"]
-        variables = {**defaults.get("Environment", {}).get("Variables", {}),
-                     **properties.get("Environment", {}).get("Variables", {})}
+        variables = {
+            **defaults.get("Environment", {}).get("Variables", {}),
+            **properties.get("Environment", {}).get("Variables", {}),
+        }
         environment = {key: str(value) for key, value in template.resolve(variables).items()}
         found[logical] = LocalFunction(
             logical_id=logical,

@@ -7,6 +7,7 @@ alarms, dashboards and IAM are not emulated and are listed as skipped.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -14,11 +15,26 @@ import boto3
 
 from local_stack.template import Template, TemplateError
 
-_TABLE_PROPERTIES = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes",
-                     "LocalSecondaryIndexes", "BillingMode", "ProvisionedThroughput", "StreamSpecification")
-_QUEUE_ATTRIBUTES = ("DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod",
-                     "ReceiveMessageWaitTimeSeconds", "VisibilityTimeout", "FifoQueue",
-                     "ContentBasedDeduplication", "RedrivePolicy", "RedriveAllowPolicy")
+_TABLE_PROPERTIES = (
+    "KeySchema",
+    "AttributeDefinitions",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "StreamSpecification",
+)
+_QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "RedrivePolicy",
+    "RedriveAllowPolicy",
+)
 
 
 def _arn(template: Template, service: str, resource: str) -> str:
@@ -44,8 +60,13 @@ def _queue(template: Template, logical: str, properties: dict[str, Any]) -> dict
     for key in _QUEUE_ATTRIBUTES:
         if key in properties:
             value = properties[key]
-            attributes[key] = json.dumps(value) if isinstance(value, dict) else str(value).lower() \
-                if isinstance(value, bool) else str(value)
+            attributes[key] = (
+                json.dumps(value)
+                if isinstance(value, dict)
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
     url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     return {"Ref": url, "QueueUrl": url, "QueueName": name, "Arn": _arn(template, "sqs", name)}
 
@@ -74,8 +95,19 @@ def _email_identity(template: Template, logical: str, properties: dict[str, Any]
     return {"Ref": identity}
 
 
+def _secret(template: Template, logical: str, properties: dict[str, Any]) -> dict[str, str]:
+    name = properties.get("Name") or template.physical_name(logical)
+    generate = properties.get("GenerateSecretString", {})
+    value = properties.get("SecretString") or secrets.token_urlsafe(int(generate.get("PasswordLength", 32)))
+    arn = boto3.client("secretsmanager").create_secret(Name=name, SecretString=value)["ARN"]
+    return {"Ref": arn, "Id": arn}
+
+
 def _function(template: Template, logical: str, properties: dict[str, Any]) -> dict[str, str]:
     name = properties.get("FunctionName") or template.physical_name(logical)
+    if "FunctionUrlConfig" in properties:
+        # SAM's generated <Function>Url resource: the local stack serves it on 127.0.0.1.
+        template.attributes[f"{logical}Url"] = {"FunctionUrl": template.function_url(logical)}
     return {"Ref": name, "Arn": _arn(template, "lambda", f"function:{name}")}
 
 
@@ -86,6 +118,7 @@ CREATORS: dict[str, Callable[[Template, str, dict[str, Any]], dict[str, str]]] =
     "AWS::SNS::Topic": _topic,
     "AWS::SES::ConfigurationSet": _configuration_set,
     "AWS::SES::EmailIdentity": _email_identity,
+    "AWS::SecretsManager::Secret": _secret,
     "AWS::Serverless::Function": _function,
 }
 
@@ -113,5 +146,5 @@ def _creation_properties(spec: dict[str, Any]) -> dict[str, Any]:
     """What creating the resource needs; a function's environment is resolved later, at invoke."""
     properties = dict(spec.get("Properties", {}))
     if spec["Type"] == "AWS::Serverless::Function":
-        return {key: properties[key] for key in ("FunctionName",) if key in properties}
+        return {key: properties[key] for key in ("FunctionName", "FunctionUrlConfig") if key in properties}
     return properties

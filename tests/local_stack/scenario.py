@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from local_stack import schedules
+from local_stack import inbound, schedules
+from local_stack.inbound import InboundSpec
+from local_stack.links import mail_link
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
+from paperboy.readers import WEEKDAYS, ReaderSettings
 
-# Steps of the brief that arrive with later issues; named so the message says what is missing.
-NOT_YET = {
-    "email": "inbound mail arrives with the subscriptions issue",
-    "reply": "inbound mail arrives with the subscriptions issue",
-    "click": "the web function arrives with the subscriptions issue",
-    "subscriber": "readers arrive with the digest issue",
-    "digest": "digests arrive with the digest issue",
-}
+LINKS = ("unsubscribe", "confirm")
 
 
 class ScenarioError(Exception):
@@ -77,48 +76,194 @@ def _existing(path: Path, where: str) -> Path:
 
 def _fetch(stack: LocalStack, argument: Any) -> None:
     if argument not in ({}, None):
-        raise ValueError("fetch takes no settings: write {\"fetch\": {}}")
+        raise ValueError('fetch takes no settings: write {"fetch": {}}')
     stack.fetch()
 
 
 def _advance(stack: LocalStack, argument: Any) -> None:
     if not isinstance(argument, str):
-        raise ValueError("advance takes an ISO 8601 duration such as \"PT24H\"")
+        raise ValueError('advance takes an ISO 8601 duration such as "PT24H"')
     stack.advance(schedules.parse_duration(argument))
 
 
-STEPS: dict[str, Callable[[LocalStack, Any], None]] = {"fetch": _fetch, "advance": _advance}
+class SubscriberStep(BaseModel):
+    """`{"subscriber": {"email": ..., "topics": [...], ...}}`: any reader setting of brief section 4."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    topics: list[str] = Field(default_factory=list)
+    excludes: list[str] = Field(default_factory=list)
+    authors: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    count: int = 10
+    send_time: str = "08:00"
+    timezone: str = "UTC"
+    frequency: str = "daily"
+    weekday: str | int = "monday"
+    format: str = "html"
+    quiet_days: bool = False
+
+    def settings(self) -> ReaderSettings:
+        weekday = self.weekday if isinstance(self.weekday, int) else _weekday(self.weekday)
+        fields = self.model_dump(exclude={"email", "weekday"})
+        fields["send_time"] = _clock_time(self.send_time)
+        return ReaderSettings.model_validate({**fields, "weekday": weekday})
 
 
-def run(path: Path, out: Path) -> LocalStack:
+def _weekday(name: str) -> int:
+    for number, day in enumerate(WEEKDAYS):
+        if day.startswith(name.strip().lower()[:3]):
+            return number
+    raise ValueError(f"unknown weekday {name!r}")
+
+
+def _clock_time(text: str) -> time:
+    try:
+        return time.fromisoformat(text.strip().zfill(5))
+    except ValueError:
+        raise ValueError(f"send_time {text!r} is not HH:MM") from None
+
+
+def _subscriber(stack: LocalStack, argument: Any) -> None:
+    step = SubscriberStep.model_validate(argument)
+    stack.add_subscriber(step.email, step.settings())
+
+
+def _digest(stack: LocalStack, argument: Any) -> None:
+    if argument not in ({}, None):
+        raise ValueError('digest takes no settings: write {"digest": {}}')
+    stack.digest()
+
+
+class ClickStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: str
+    link: str
+
+
+def _click(stack: LocalStack, argument: Any) -> None:
+    step = ClickStep.model_validate(argument)
+    if step.link not in LINKS:
+        raise ValueError(f"link must be one of {', '.join(LINKS)}, not {step.link!r}")
+    mail = stack.mailbox.latest_to(step.to)
+    if mail is None:
+        raise ValueError(f"no mail was sent to {step.to}")
+    url = mail_link(mail.raw, step.link)
+    if url is None:
+        raise ValueError(f"the latest mail to {step.to} ({mail.subject!r}) has no {step.link} link")
+    stack.click(url)
+
+
+def _email(stack: LocalStack, argument: Any, base: Path) -> None:
+    spec = InboundSpec.model_validate(argument)
+    verdicts = spec.verdict_statuses()
+    if spec.eml:
+        raw = _existing(base / spec.eml, "email.eml").read_bytes()
+        to = spec.to or ""
+    else:
+        if not spec.to:
+            raise ValueError('email needs "to" (or an "eml" file)')
+        to = spec.to
+        raw = inbound.compose(spec, to=to, now=stack.now, subject=spec.subject or "")
+    stack.receive(raw, source=spec.from_, recipients=[to] if to else _recipients(raw), verdicts=verdicts)
+
+
+def _reply(stack: LocalStack, argument: Any, base: Path) -> None:
+    spec = InboundSpec.model_validate(argument)
+    verdicts = spec.verdict_statuses()
+    target = spec.to_latest_of or spec.from_
+    original = stack.mailbox.latest_to(target)
+    if original is None:
+        raise ValueError(f"no mail was sent to {target} to reply to")
+    parsed = original.message
+    reply_to = str(parsed.get("Reply-To") or parsed.get("From"))
+    to_address = getaddresses([reply_to])[0][1]
+    message_id = f"<{original.message_id}@email.amazonses.com>"
+    references = " ".join(filter(None, [str(parsed.get("References") or ""), message_id]))
+    if spec.eml:
+        raw = inbound.readdress(
+            _existing(base / spec.eml, "reply.eml").read_bytes(),
+            to=reply_to,
+            in_reply_to=message_id,
+            references=references,
+        )
+    else:
+        subject = spec.subject or f"Re: {original.subject}"
+        raw = inbound.compose(
+            spec,
+            to=reply_to,
+            now=stack.now,
+            subject=subject,
+            in_reply_to=message_id,
+            references=references,
+            quoted=original.part("plain") or "",
+            quoted_from=str(parsed.get("From")),
+            quoted_date=original.clock,
+        )
+    stack.receive(raw, source=spec.from_, recipients=[to_address], verdicts=verdicts)
+
+
+def _recipients(raw: bytes) -> list[str]:
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    return [
+        address
+        for _, address in getaddresses([str(parsed.get("To", "")), str(parsed.get("Cc", ""))])
+        if address
+    ]
+
+
+STEPS: dict[str, Callable[[LocalStack, Any], None]] = {
+    "fetch": _fetch,
+    "advance": _advance,
+    "subscriber": _subscriber,
+    "digest": _digest,
+    "click": _click,
+}
+# Steps whose files are relative to the scenario file.
+FILE_STEPS: dict[str, Callable[[LocalStack, Any, Path], None]] = {"email": _email, "reply": _reply}
+
+
+def run(path: Path, out: Path) -> str:
+    """Run the scenario, write OUT, and return a one-line JSON summary."""
     scenario = load(path)
     base = path.parent
     fixtures = fixtures_for(scenario, base)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "mail").mkdir(exist_ok=True)
-    with (out / "functions.log").open("w") as log, \
-            LocalStack(domain=scenario.domain, start=scenario.clock, fixtures=fixtures, log=log) as stack:
+    with (
+        (out / "functions.log").open("w") as log,
+        LocalStack(domain=scenario.domain, start=scenario.clock, fixtures=fixtures, log=log) as stack,
+    ):
         for number, step in enumerate(scenario.steps, start=1):
-            _run_step(stack, number, step)
-        stack.write_state(out)
-        (out / "mail" / "index.json").write_text("[]\n")
-    return stack
+            _run_step(stack, number, step, base)
+        stack.write(out)
+        return summary(stack)
 
 
-def _run_step(stack: LocalStack, number: int, step: dict[str, Any]) -> None:
-    if len(step) != 1:
-        raise ScenarioError(f"step {number}: a step has exactly one key, got {sorted(step) or 'none'}")
-    (kind, argument), = step.items()
-    if kind in NOT_YET:
-        raise ScenarioError(f"step {number} ({kind}): not supported yet - {NOT_YET[kind]}")
-    if kind not in STEPS:
-        raise ScenarioError(f"step {number} ({kind}): unknown step; known steps: {', '.join(STEPS)}")
+def _run_step(stack: LocalStack, number: int, step: dict[str, Any], base: Path) -> None:
+    if not isinstance(step, dict) or len(step) != 1:
+        raise ScenarioError(f"step {number}: a step is an object with exactly one key, got {step!r}")
+    ((kind, argument),) = step.items()
+    if kind not in STEPS and kind not in FILE_STEPS:
+        known = ", ".join([*STEPS, *FILE_STEPS])
+        raise ScenarioError(f"step {number} ({kind}): unknown step; known steps: {known}")
     try:
-        STEPS[kind](stack, argument)
+        if kind in FILE_STEPS:
+            FILE_STEPS[kind](stack, argument, base)
+        else:
+            STEPS[kind](stack, argument)
+    except ScenarioError as error:
+        raise ScenarioError(f"step {number} ({kind}): {error}") from None
     except (ValueError, ValidationError) as error:
         raise ScenarioError(f"step {number} ({kind}): {error}") from None
 
 
 def summary(stack: LocalStack) -> str:
     papers = stack.papers_by_day()
-    return json.dumps({"clock": stack.now.isoformat(), "papers": {d: len(p) for d, p in papers.items()}})
+    kinds: dict[str, int] = {}
+    for mail in stack.mailbox.delivered:
+        kinds[mail.kind] = kinds.get(mail.kind, 0) + 1
+    return json.dumps(
+        {"clock": stack.now.isoformat(), "papers": {d: len(p) for d, p in papers.items()}, "mail": kinds}
+    )

@@ -67,8 +67,13 @@ def _cron_times(expression: str, start: datetime, end: datetime) -> Iterator[dat
     moment = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
     while moment <= end:
         cron_weekday = moment.isoweekday() % 7 + 1  # cron counts SUN=1 .. SAT=7
-        if (moment.minute in minutes and moment.hour in hours and moment.day in days
-                and moment.month in months and cron_weekday in weekdays):
+        if (
+            moment.minute in minutes
+            and moment.hour in hours
+            and moment.day in days
+            and moment.month in months
+            and cron_weekday in weekdays
+        ):
             yield moment
         moment += timedelta(minutes=1)
 
@@ -103,8 +108,9 @@ def scheduled_input(function: LocalFunction, at: datetime) -> dict[str, Any]:
     return {}
 
 
-def firings(template: Template, function: LocalFunction, start: datetime,
-            end: datetime) -> Iterator[tuple[datetime, dict[str, Any]]]:
+def firings(
+    template: Template, function: LocalFunction, start: datetime, end: datetime
+) -> Iterator[tuple[datetime, dict[str, Any]]]:
     for event in function.events.values():
         if event.get("Type") not in SCHEDULE_TYPES:
             continue

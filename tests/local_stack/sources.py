@@ -49,7 +49,7 @@ class SourceFixtures:
 class _Handler(BaseHTTPRequestHandler):
     fixtures: SourceFixtures
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - signature is fixed
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet: the stack's own log says what was fetched."""
 
     def do_GET(self) -> None:
@@ -81,7 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
         page = int(query.get("p", ["0"])[0])
         path = self.fixtures.hf_days.get(day)
         items = json.loads(path.read_text()) if path else []
-        body = json.dumps(items[page * limit:(page + 1) * limit]).encode()
+        body = json.dumps(items[page * limit : (page + 1) * limit]).encode()
         self._send(200, body, {"Content-Type": "application/json"})
 
     def _feed(self, categories: str) -> None:

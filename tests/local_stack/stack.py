@@ -1,29 +1,59 @@
-"""The local stack: moto plays AWS (created from template.yaml), a local server plays the paper
-sources, the handlers run as Lambda would run them, and the stack owns the clock."""
+"""The local stack: moto plays AWS (created from template.yaml), local servers play the paper
+sources and the Function URL, the handlers run as Lambda would run them, and the stack owns the clock."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
+import re
+import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TextIO
+from urllib.parse import urlsplit
 
 import boto3
 from moto import mock_aws
 
-from local_stack import schedules
+from local_stack import inbound, schedules
+from local_stack.faults import FaultInjector, InjectedCrash
 from local_stack.lambdas import RUNTIME_ENVIRONMENT, LocalFunction, functions
+from local_stack.mailbox import Mailbox
 from local_stack.resources import create_all
 from local_stack.sources import SourceFixtures, SourceServer
 from local_stack.template import Template
+from local_stack.web import FunctionUrlServer, function_url_event
 from paperboy import clock
+from paperboy.readers import ReaderSettings, Status, Subscriber
+from paperboy.schedule import next_due
+from paperboy.subscribers import SubscriberStore
+from paperboy.tokens import new_subscriber_id
 
 REGION = "us-east-1"
 FETCH_FUNCTIONS = ("FetchPapersFunction",)
+PLAN_FUNCTION = "PlanDigestsFunction"
+STATE_FIELDS = (
+    "email",
+    "status",
+    "topics",
+    "excludes",
+    "authors",
+    "categories",
+    "count",
+    "frequency",
+    "timezone",
+    "send_time",
+    "weekday",
+    "format",
+    "quiet_days",
+)
+_FORM = re.compile(r'<form[^>]*method="post"[^>]*action="([^"]+)"', re.IGNORECASE)
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -34,87 +64,310 @@ class Firing:
 
 
 class LocalStack:
-    def __init__(self, *, domain: str, start: datetime, fixtures: SourceFixtures,
-                 log: TextIO | None = None, parameters: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        domain: str,
+        start: datetime,
+        fixtures: SourceFixtures,
+        log: TextIO | None = None,
+        parameters: dict[str, str] | None = None,
+    ) -> None:
         self.domain = domain
         self.now = start.astimezone(UTC)
         self.fixtures = fixtures
-        self._log = log or open(os.devnull, "w")  # noqa: SIM115 - closed in __exit__
+        self._log = log
         self._parameters = parameters or {}
         self._exit = contextlib.ExitStack()
         self.template: Template
         self.functions: dict[str, LocalFunction] = {}
         self.skipped_resources: list[str] = []
         self.invocations: list[tuple[datetime, str]] = []
+        self.mailbox = Mailbox(REGION, lambda: self.now)
+        self.faults = FaultInjector()
+        self._last_inbound: tuple[str, dict[str, Any]] = ("", {})
+        self.crashes = 0
+        self.failed_invocations = 0
 
     def __enter__(self) -> Self:
         self._exit.enter_context(_environment({**RUNTIME_ENVIRONMENT, "AWS_DEFAULT_REGION": REGION}))
         self._exit.enter_context(mock_aws())
-        server = SourceServer(self.fixtures).start()
-        self._exit.callback(server.stop)
-        self.template = Template.load({
-            "MailDomain": self.domain,
-            "AlarmEmail": f"operator@{self.domain}",
-            "HuggingFaceBaseUrl": server.url,
-            "ArxivBaseUrl": server.url,
-            **self._parameters,
-        }, region=REGION)
+        log = self._log or self._exit.enter_context(Path(os.devnull).open("w"))
+        self.mailbox.install()
+        self.faults.install()
+        sources = SourceServer(self.fixtures).start()
+        self._exit.callback(sources.stop)
+        self.template = Template.load(
+            {
+                "MailDomain": self.domain,
+                "AlarmEmail": f"operator@{self.domain}",
+                "HuggingFaceBaseUrl": sources.url,
+                "ArxivBaseUrl": sources.url,
+                # moto never throttles and a local run must not crawl: pace as a large account would.
+                "SesMaxSendRate": "10000",
+                **self._parameters,
+            },
+            region=REGION,
+        )
+        for logical, spec in self.template.resources("AWS::Serverless::Function").items():
+            if "FunctionUrlConfig" in spec["Properties"]:
+                server = FunctionUrlServer(lambda event, name=logical: self.invoke(name, event)).start()
+                self._exit.callback(server.stop)
+                self.template.function_urls[logical] = server.url
         self.skipped_resources = create_all(self.template)
-        self.functions = functions(self.template, self._log)
+        self.functions = functions(self.template, log)
         clock.use(lambda: self.now)
         self._exit.callback(clock.reset)
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self._exit.close()
 
-    # -- what scenario steps do -------------------------------------------------------------
+    # -- invoking functions ------------------------------------------------------------------
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         self.invocations.append((self.now, logical_id))
         return self.functions[logical_id].invoke(event)
 
+    def _run_and_drain(self, logical_id: str, event: dict[str, Any]) -> Any:
+        result = self.invoke(logical_id, event)
+        self.drain_queues()
+        self.mailbox.collect()
+        return result
+
+    def drain_queues(self, max_rounds: int = 50) -> int:
+        """Deliver queued messages to their SQS-triggered functions until the queues are empty,
+        as Lambda's event source mapping would: batches, partial failures redelivered."""
+        delivered = 0
+        for _ in range(max_rounds):
+            moved = 0
+            for logical, function in self.functions.items():
+                for event_spec in function.events.values():
+                    if event_spec.get("Type") == "SQS":
+                        moved += self._deliver_batch(logical, self.template.resolve(event_spec["Properties"]))
+            delivered += moved
+            if not moved:
+                return delivered
+        return delivered
+
+    def _deliver_batch(self, logical: str, properties: dict[str, Any]) -> int:
+        queue_arn = properties["Queue"]
+        queue_name = queue_arn.rsplit(":", 1)[1]
+        sqs = boto3.client("sqs")
+        url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        messages = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(int(properties.get("BatchSize", 10)), 10),
+            AttributeNames=["All"],
+            VisibilityTimeout=60,
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        event = {"Records": [_sqs_record(message, queue_arn) for message in messages]}
+        try:
+            response = self.invoke(logical, event) or {}
+            failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        except (Exception, InjectedCrash) as error:
+            # A failed invocation (or a dead process) reports nothing: the whole batch comes back.
+            self.crashes += isinstance(error, InjectedCrash)
+            self.failed_invocations += 1
+            failed = {message["MessageId"] for message in messages}
+        for message in messages:
+            if message["MessageId"] in failed:
+                # Redeliver at once: the local clock does not wait out visibility timeouts.
+                sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+            else:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return len(messages)
+
+    # -- what scenario steps do -------------------------------------------------------------
     def fetch(self) -> list[Any]:
         """Run the fetch functions now, as their schedule would."""
-        return [self.invoke(name, schedules.scheduled_input(self.functions[name], self.now))
-                for name in FETCH_FUNCTIONS if name in self.functions]
+        return [
+            self._run_and_drain(name, schedules.scheduled_input(self.functions[name], self.now))
+            for name in FETCH_FUNCTIONS
+            if name in self.functions
+        ]
+
+    def digest(self) -> Any:
+        """Plan and send now for everyone due, as if the hourly schedule fired."""
+        return self._run_and_drain(
+            PLAN_FUNCTION, schedules.scheduled_input(self.functions[PLAN_FUNCTION], self.now)
+        )
 
     def advance(self, duration: timedelta) -> list[Firing]:
         """Move the clock forward, firing every schedule due on the way, in order."""
         if duration < timedelta(0):
             raise ValueError("the clock only moves forward")
         end = self.now + duration
+        order = list(self.functions)
         firings = sorted(
-            (Firing(at, logical, event)
-             for logical, function in self.functions.items()
-             for at, event in schedules.firings(self.template, function, self.now, end)),
-            key=lambda firing: (firing.at, list(self.functions).index(firing.function)),
+            (
+                Firing(at, logical, event)
+                for logical, function in self.functions.items()
+                for at, event in schedules.firings(self.template, function, self.now, end)
+            ),
+            key=lambda firing: (firing.at, order.index(firing.function)),
         )
         for firing in firings:
             self.now = firing.at
-            self.invoke(firing.function, firing.event)
+            self._run_and_drain(firing.function, firing.event)
         self.now = end
         return firings
 
+    def add_subscriber(self, email: str, settings: ReaderSettings) -> Subscriber:
+        """A fixture shortcut: an active, confirmed reader straight into the store."""
+        reader = Subscriber(
+            id=new_subscriber_id(secrets.token_bytes(10)),
+            email=email.lower(),
+            status=Status.ACTIVE,
+            settings=settings,
+            created_at=self.now,
+            confirmed_at=self.now,
+            next_due=next_due(settings, self.now),
+        )
+        if not self.subscribers.create(reader):
+            raise ValueError(f"{email} is already subscribed")
+        return reader
+
+    def click(self, url: str) -> tuple[int, str]:
+        """Open a link as a person would: GET it, then press the page's button if it has one."""
+        status, page = self.request("GET", url)
+        form = _FORM.search(page)
+        if status == 200 and form:
+            parts = urlsplit(url)
+            fields = "&".join(f"{name}={value}" for name, value in _HIDDEN.findall(page))
+            status, page = self.request(
+                "POST",
+                f"{parts.scheme}://{parts.netloc}{form.group(1)}",
+                fields.encode(),
+                {"content-type": "application/x-www-form-urlencoded"},
+            )
+        return status, page
+
+    def request(
+        self, method: str, url: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        logical = next(name for name, base in self.template.function_urls.items() if url.startswith(base))
+        response = self.invoke(logical, function_url_event(method, url, body, headers))
+        self.mailbox.collect()
+        payload = response.get("body") or ""
+        text = base64.b64decode(payload).decode() if response.get("isBase64Encoded") else payload
+        return int(response["statusCode"]), text
+
+    def receive(
+        self, raw: bytes, *, source: str, recipients: list[str], verdicts: dict[str, str]
+    ) -> list[Any]:
+        """Deliver an inbound message the way SES's receipt rules would: every matching rule stores
+        it with its S3 action and invokes its Lambda action."""
+        message_id = uuid.uuid4().hex + uuid.uuid4().hex[:8]
+        results = []
+        for rule in self._receipt_rules():
+            matched = [r for r in recipients if _rule_matches(rule.get("Recipients", []), r)]
+            if not matched:
+                continue
+            for action in rule.get("Actions", []):
+                if "S3Action" in action:
+                    s3 = action["S3Action"]
+                    boto3.client("s3").put_object(
+                        Bucket=s3["BucketName"], Key=f"{s3.get('ObjectKeyPrefix', '')}{message_id}", Body=raw
+                    )
+                elif "LambdaAction" in action:
+                    arn = action["LambdaAction"]["FunctionArn"]
+                    logical = next(name for name, fn in self.functions.items() if fn.arn == arn)
+                    event = inbound.ses_event(
+                        message_id=message_id,
+                        source=source,
+                        recipients=matched,
+                        verdicts=verdicts,
+                        function_arn=arn,
+                        raw=raw,
+                        now=self.now,
+                    )
+                    self._last_inbound = (logical, event)
+                    results.append(self._run_and_drain(logical, event))
+        return results
+
+    def replay_last_inbound(self) -> Any:
+        """SES invoking the Lambda action a second time for the same message."""
+        logical, event = self._last_inbound
+        return self._run_and_drain(logical, event)
+
+    def _receipt_rules(self) -> list[dict[str, Any]]:
+        return [
+            self.template.resolve(spec["Properties"]["Rule"])
+            for spec in self.template.resources("AWS::SES::ReceiptRule").values()
+        ]
+
     # -- what the stack holds ----------------------------------------------------------------
+    @property
+    def subscribers(self) -> SubscriberStore:
+        return SubscriberStore(self.table("SubscribersTable"))
+
     def table(self, logical_id: str) -> Any:
         return boto3.resource("dynamodb").Table(self.template.attributes[logical_id]["Ref"])
 
     def papers_by_day(self) -> dict[str, list[dict[str, Any]]]:
-        items = _scan(self.table("PapersTable"))
         days: dict[str, list[dict[str, Any]]] = {}
-        for item in items:
+        for item in _scan(self.table("PapersTable")):
             days.setdefault(item["day"], []).append(
-                {"id": item["id"], "title": item["display_title"], "upvotes": int(item.get("upvotes", 0))})
-        return {day: sorted(papers, key=lambda p: (-p["upvotes"], p["id"])) for day, papers in sorted(days.items())}
+                {"id": item["id"], "title": item["display_title"], "upvotes": int(item.get("upvotes", 0))}
+            )
+        return {
+            day: sorted(papers, key=lambda p: (-p["upvotes"], p["id"]))
+            for day, papers in sorted(days.items())
+        }
 
     def state(self) -> dict[str, Any]:
-        return {"clock": self.now.isoformat(), "subscribers": [], "papers": self.papers_by_day()}
+        readers = []
+        for reader in sorted(self.subscribers.all(), key=lambda r: (r.created_at, r.email)):
+            settings = reader.settings.model_dump(mode="json")
+            entry = {"email": reader.email, "status": reader.status.value}
+            entry.update({name: settings[name] for name in STATE_FIELDS if name in settings})
+            entry["send_time"] = reader.settings.send_time.strftime("%H:%M")
+            entry.update(
+                paused_until=reader.paused_until.isoformat() if reader.paused_until else None,
+                next_due=reader.next_due.isoformat() if reader.next_due else None,
+                last_period=reader.last_period.isoformat() if reader.last_period else None,
+            )
+            readers.append(entry)
+        return {"clock": self.now.isoformat(), "subscribers": readers, "papers": self.papers_by_day()}
 
-    def write_state(self, out: Path) -> Path:
-        path = out / "state.json"
-        path.write_text(json.dumps(self.state(), indent=2, ensure_ascii=False) + "\n")
-        return path
+    def write(self, out: Path) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "state.json").write_text(json.dumps(self.state(), indent=2, ensure_ascii=False) + "\n")
+        self.mailbox.write(out)
+
+
+def _rule_matches(rule_recipients: list[str], address: str) -> bool:
+    """SES recipient conditions: a domain matches its addresses; an address also matches `user+tag@`."""
+    address = address.lower()
+    local, _, domain = address.rpartition("@")
+    for condition in (r.lower() for r in rule_recipients):
+        if "@" in condition:
+            base, _, cond_domain = condition.rpartition("@")
+            if domain == cond_domain and local.split("+")[0] == base:
+                return True
+        elif domain == condition or (condition.startswith(".") and domain.endswith(condition)):
+            return True
+    return not rule_recipients
+
+
+def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {},
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
 
 
 def _scan(table: Any) -> list[dict[str, Any]]:

@@ -29,10 +29,18 @@ class Template:
     pseudo: dict[str, str]
     # Logical id -> {"Ref": ..., "Arn": ..., "QueueUrl": ...}, filled in as resources are created.
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Where the stack serves each function that has a Function URL.
+    function_urls: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, overrides: dict[str, str], path: Path = TEMPLATE, region: str = "us-east-1",
-             account: str = "123456789012", stack_name: str = "paperboy-local") -> Template:
+    def load(
+        cls,
+        overrides: dict[str, str],
+        path: Path = TEMPLATE,
+        region: str = "us-east-1",
+        account: str = "123456789012",
+        stack_name: str = "paperboy-local",
+    ) -> Template:
         body = yaml_parse(path.read_text())
         parameters: dict[str, str] = {}
         for name, spec in body.get("Parameters", {}).items():
@@ -43,18 +51,30 @@ class Template:
             else:
                 raise TemplateError(f"parameter {name} has no default and no local value")
         pseudo = {
-            "AWS::Region": region, "AWS::AccountId": account, "AWS::StackName": stack_name,
-            "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": "",
+            "AWS::Region": region,
+            "AWS::AccountId": account,
+            "AWS::StackName": stack_name,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": "",
         }
         return cls(body=body, parameters=parameters, pseudo=pseudo)
 
     def resources(self, *types: str) -> dict[str, dict[str, Any]]:
         """Resources of the given types, in template order."""
-        return {name: spec for name, spec in self.body.get("Resources", {}).items()
-                if not types or spec.get("Type") in types}
+        return {
+            name: spec
+            for name, spec in self.body.get("Resources", {}).items()
+            if not types or spec.get("Type") in types
+        }
 
     def globals_of(self, kind: str) -> dict[str, Any]:
         return self.body.get("Globals", {}).get(kind, {})
+
+    def function_url(self, logical_id: str) -> str:
+        if logical_id not in self.function_urls:
+            raise TemplateError(f"no local server for {logical_id}'s Function URL")
+        return self.function_urls[logical_id]
 
     def physical_name(self, logical_id: str) -> str:
         return f"{self.pseudo['AWS::StackName']}-{logical_id}"
@@ -66,7 +86,7 @@ class Template:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, argument), = value.items()
+            ((key, argument),) = value.items()
             if key == "Ref":
                 return self._ref(argument)
             if key == "Fn::GetAtt":
@@ -97,7 +117,7 @@ class Template:
         return self._evaluate(spec)
 
     def _evaluate(self, spec: Any) -> bool:
-        (key, argument), = spec.items()
+        ((key, argument),) = spec.items()
         if key == "Fn::Equals":
             left, right = (self.resolve(side) for side in argument)
             return str(left) == str(right)

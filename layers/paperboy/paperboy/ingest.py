@@ -30,8 +30,9 @@ def _store(listing: DayListing, store: PaperStore, report: SourceReport, now: da
             report.updated += 1
 
 
-def _run(source: str, fetches: list[Callable[[], DayListing]], store: PaperStore, client: HttpClient,
-         now: datetime) -> SourceReport:
+def _run(
+    source: str, fetches: list[Callable[[], DayListing]], store: PaperStore, client: HttpClient, now: datetime
+) -> SourceReport:
     report = SourceReport(source=source)
     before = client.failed_attempts
     for fetch in fetches:
@@ -52,17 +53,29 @@ def hf_days(now: datetime) -> list[date]:
     return [today, today - timedelta(days=1)]
 
 
-def fetch_papers(settings: Settings, store: PaperStore, client: HttpClient, now: datetime) -> list[SourceReport]:
+def fetch_papers(
+    settings: Settings, store: PaperStore, client: HttpClient, now: datetime
+) -> list[SourceReport]:
     hf_report = _run(
         hf.SOURCE,
         [lambda day=day: hf.fetch_day(client, settings.hf_base_url, day) for day in hf_days(now)],
-        store, client, now,
+        store,
+        client,
+        now,
     )
     reports = [hf_report]
     if settings.arxiv_categories:
-        reports.append(_run(
-            arxiv.SOURCE,
-            [lambda: arxiv.fetch_listing(client, settings.arxiv_base_url, settings.arxiv_categories, now.date())],
-            store, client, now,
-        ))
+        reports.append(
+            _run(
+                arxiv.SOURCE,
+                [
+                    lambda: arxiv.fetch_listing(
+                        client, settings.arxiv_base_url, settings.arxiv_categories, now.date()
+                    )
+                ],
+                store,
+                client,
+                now,
+            )
+        )
     return reports

@@ -59,3 +59,17 @@ class SourceReport(BaseModel):
     def reached(self) -> bool:
         """Whether at least one listing of this source could be read."""
         return self.failed_listings == 0 or self.fetched > 0
+
+
+class Pick(BaseModel):
+    """A paper chosen for one reader, with the reasons a reader is shown ("matches: speech")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    paper: Paper
+    score: float
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons) if self.reasons else "trending today"

@@ -120,5 +120,12 @@ class Subscriber(BaseModel):
     # The next time a digest is due (UTC) and the local date of the last digest period sent.
     next_due: datetime | None = None
     last_period: date | None = None
+    # Papers already sent, newest last: never send one twice.
+    recent_papers: list[str] = Field(default_factory=list)
+    # Transient bounces since SES last reported a delivery to the address; at a threshold the
+    # address is suppressed (mail_events). The feedbackIds already counted, newest last and
+    # bounded, make a redelivered SNS message count once.
+    transient_bounces: int = 0
+    counted_bounces: list[str] = Field(default_factory=list)
     # Optimistic-locking counter: every write is conditional on the version read.
     version: int = 0

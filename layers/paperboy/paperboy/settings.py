@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+
 from pydantic import BaseModel, Field, field_validator
 
 
@@ -13,11 +14,19 @@ class Settings(BaseModel):
     subscribers_table: str = ""
     digest_queue_url: str = ""
     mail_bucket: str = ""
+    inbound_prefix: str = "inbound/"
+    idempotency_table: str = ""
+    # Mail larger than this is not read (commands need a few KB; SES accepts up to 40 MB).
+    inbound_max_bytes: int = 15 * 2**20
     mail_domain: str = "papers.example.org"
     sender_address: str = ""
     configuration_set: str = ""
     web_base_url: str = ""
-    signing_key_parameter: str = ""
+    # Secrets Manager secret holding the key every reader token is signed with.
+    signing_key_secret: str = ""
+    # The account's SES send rate, shared by this many concurrent SendDigests workers.
+    ses_max_send_rate: float = 14.0
+    sender_concurrency: int = 2
 
     hf_base_url: str = "https://huggingface.co"
     arxiv_base_url: str = "https://rss.arxiv.org"
@@ -45,4 +54,3 @@ class Settings(BaseModel):
         environ = dict(os.environ if environ is None else environ)
         known = {name.upper(): name for name in cls.model_fields}
         return cls.model_validate({known[key]: value for key, value in environ.items() if key in known})
-

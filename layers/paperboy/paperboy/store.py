@@ -63,7 +63,9 @@ class PaperStore:
             names[f"#{field}"] = field
             values[f":{field}"] = item[field]
             keep = field in _FIRST_SEEN and field not in refreshed
-            assignments.append(f"#{field} = if_not_exists(#{field}, :{field})" if keep else f"#{field} = :{field}")
+            assignments.append(
+                f"#{field} = if_not_exists(#{field}, :{field})" if keep else f"#{field} = :{field}"
+            )
         names["#expires_at"] = "expires_at"
         values[":expires_at"] = int((now + self._retention).timestamp())
         assignments.append("#expires_at = if_not_exists(#expires_at, :expires_at)")
@@ -85,7 +87,7 @@ class PaperStore:
         client = self._table.meta.client
         unique = list(dict.fromkeys(paper_ids))
         for start in range(0, len(unique), 100):
-            request = {self._table.name: {"Keys": [{"id": pid} for pid in unique[start:start + 100]]}}
+            request = {self._table.name: {"Keys": [{"id": pid} for pid in unique[start : start + 100]]}}
             while request:
                 response = client.batch_get_item(RequestItems=request)
                 # The resource's client (un)marshals attribute values itself.

@@ -1,17 +1,35 @@
-"""Builds the domain's collaborators (tables, HTTP client) from settings, once per container."""
+"""Builds the domain's collaborators (tables, clients, signer) from settings, once per container."""
 
 from __future__ import annotations
 
 import boto3
+from aws_lambda_powertools.utilities import parameters
+from botocore.config import Config
 
+from paperboy.digests import CandidatePool, DigestSender, Links
+from paperboy.inbound import Inbox
+from paperboy.mailer import Mailer
+from paperboy.pacing import TokenBucket
+from paperboy.render import Renderer
 from paperboy.settings import Settings
 from paperboy.sources.http import HttpClient
 from paperboy.store import PaperStore
+from paperboy.subscribers import SubscriberStore
+from paperboy.tokens import Signer
+
+# Standard retry mode backs off on throttling and transient errors before our code sees them.
+AWS_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+# SES throttling beyond a short retry goes back to the queue, which waits longer and costs nothing.
+SES_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3})
 
 
 def paper_store(settings: Settings) -> PaperStore:
-    table = boto3.resource("dynamodb").Table(settings.papers_table)
+    table = boto3.resource("dynamodb", config=AWS_CONFIG).Table(settings.papers_table)
     return PaperStore(table, retention_days=settings.paper_retention_days)
+
+
+def subscriber_store(settings: Settings) -> SubscriberStore:
+    return SubscriberStore(boto3.resource("dynamodb", config=AWS_CONFIG).Table(settings.subscribers_table))
 
 
 def http_client(settings: Settings) -> HttpClient:
@@ -19,4 +37,46 @@ def http_client(settings: Settings) -> HttpClient:
         timeout=settings.http_timeout_seconds,
         retries=settings.http_retries,
         backoff=settings.http_backoff_seconds,
+    )
+
+
+def signer(settings: Settings) -> Signer:
+    key = parameters.get_secret(settings.signing_key_secret, max_age=3600)
+    return Signer(str(key).encode())
+
+
+def links(settings: Settings, key_signer: Signer | None = None) -> Links:
+    return Links(
+        signer=key_signer or signer(settings), domain=settings.mail_domain, web_base_url=settings.web_base_url
+    )
+
+
+def mailer(settings: Settings) -> Mailer:
+    return Mailer(
+        boto3.client("sesv2", config=SES_CONFIG),
+        sender=settings.sender,
+        domain=settings.mail_domain,
+        configuration_set=settings.configuration_set or None,
+    )
+
+
+def inbox(settings: Settings) -> Inbox:
+    return Inbox(
+        store=subscriber_store(settings),
+        papers=paper_store(settings),
+        renderer=Renderer(),
+        mailer=mailer(settings),
+        links=links(settings, key_signer := signer(settings)),
+        signer=key_signer,
+    )
+
+
+def digest_sender(settings: Settings) -> DigestSender:
+    return DigestSender(
+        store=subscriber_store(settings),
+        pool=CandidatePool(paper_store(settings)),
+        renderer=Renderer(),
+        mailer=mailer(settings),
+        links=links(settings),
+        pacer=TokenBucket(settings.ses_max_send_rate / max(settings.sender_concurrency, 1)),
     )

@@ -1,0 +1,119 @@
+"""InboundMail: SES stored a message in S3 and invokes this; read it, decide who may command, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from paperboy import clock, wiring
+from paperboy.inbound import Received, Result, Verdicts
+from paperboy.replies import parse_message
+from paperboy.settings import Settings
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+SETTINGS = Settings.from_env()
+INBOX = wiring.inbox(SETTINGS)
+S3 = boto3.client("s3", config=wiring.AWS_CONFIG)
+IDEMPOTENCY = DynamoDBPersistenceLayer(table_name=SETTINGS.idempotency_table)
+# SES may invoke twice for one message: the message id is handled once, its result remembered a week.
+ONCE_PER_MESSAGE = IdempotencyConfig(event_key_jmespath="message_id", expires_after_seconds=7 * 86400)
+
+
+class _Verdict(BaseModel):
+    status: str = "GRAY"
+
+
+class _Receipt(BaseModel):
+    """SES's receipt (powertools' SesModel rejects real events: no dkimVerdict, no DISABLED)."""
+
+    recipients: list[str]
+    spam: _Verdict = Field(default_factory=_Verdict, alias="spamVerdict")
+    virus: _Verdict = Field(default_factory=_Verdict, alias="virusVerdict")
+    spf: _Verdict = Field(default_factory=_Verdict, alias="spfVerdict")
+    dkim: _Verdict = Field(default_factory=_Verdict, alias="dkimVerdict")
+    dmarc: _Verdict = Field(default_factory=_Verdict, alias="dmarcVerdict")
+
+
+class _Mail(BaseModel):
+    message_id: str = Field(alias="messageId", pattern=r"^[A-Za-z0-9._-]{1,200}$")
+    source: str = ""
+
+
+class _Ses(BaseModel):
+    mail: _Mail
+    receipt: _Receipt
+
+
+class _Record(BaseModel):
+    ses: _Ses
+
+
+class SesReceived(BaseModel):
+    records: list[_Record] = Field(alias="Records", min_length=1)
+
+
+@idempotent_function(
+    data_keyword_argument="received",
+    config=ONCE_PER_MESSAGE,
+    persistence_store=IDEMPOTENCY,
+    output_serializer=PydanticSerializer(model=Result),
+)
+def handle_once(received: Received) -> Result:
+    return INBOX.handle(received, clock.now())
+
+
+def _read(message_id: str) -> bytes | None:
+    key = f"{SETTINGS.inbound_prefix}{message_id}"
+    head = S3.head_object(Bucket=SETTINGS.mail_bucket, Key=key)
+    if head["ContentLength"] > SETTINGS.inbound_max_bytes:
+        return None
+    return S3.get_object(Bucket=SETTINGS.mail_bucket, Key=key)["Body"].read()
+
+
+@logger.inject_lambda_context(correlation_id_path="Records[0].ses.mail.messageId", log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    ONCE_PER_MESSAGE.register_lambda_context(context)
+    results = []
+    for record in SesReceived.model_validate(event).records:
+        mail, receipt = record.ses.mail, record.ses.receipt
+        raw = _read(mail.message_id)
+        if raw is None:
+            logger.warning("message too large to read", extra={"message_id": mail.message_id})
+            continue
+        received = Received(
+            message_id=mail.message_id,
+            recipients=receipt.recipients,
+            verdicts=Verdicts(
+                spam=receipt.spam.status,
+                virus=receipt.virus.status,
+                spf=receipt.spf.status,
+                dkim=receipt.dkim.status,
+                dmarc=receipt.dmarc.status,
+            ),
+            message=parse_message(raw, envelope_sender=mail.source),
+        )
+        result = handle_once(received=received)
+        metrics.add_metric(
+            name=f"Inbound{result.action.title().replace('_', '')}", unit=MetricUnit.Count, value=1
+        )
+        logger.info(
+            "inbound handled",
+            extra={"action": result.action.value, "reason": result.reason, "mails": result.mails},
+        )
+        results.append(result.action.value)
+    return {"results": results}

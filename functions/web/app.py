@@ -1,0 +1,201 @@
+"""Web: the Function URL behind every link in Paperboy's mail (unsubscribe, undo, confirm) and the
+subscribe form a site can embed."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paperboy import clock, pages, subscriptions, wiring
+from paperboy.inbound import Inbox
+from paperboy.readers import ReaderSettings, Status
+from paperboy.settings import Settings
+from paperboy.tokens import Purpose
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+app = LambdaFunctionUrlResolver()
+SETTINGS = Settings.from_env()
+INBOX = wiring.inbox(SETTINGS)
+STORE = INBOX.store
+SIGNER = INBOX.signer
+EMAIL = r"^[^@\s<>,;]{1,64}@[^@\s<>,;]{1,190}\.[^@\s<>,;]{2,}$"
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _html(page: pages.Page) -> Response:
+    return Response(
+        status_code=page.status,
+        content_type="text/html; charset=utf-8",
+        body=pages.render(page),
+        headers=HEADERS,
+    )
+
+
+INVALID_LINK = pages.Page(
+    title="This link is not valid",
+    paragraphs=[
+        "It may be mistyped or out of date. Reply “unsubscribe” to any Paperboy email instead: "
+        "that always works."
+    ],
+    status=404,
+)
+
+
+@app.get("/unsubscribe/<token>")
+def unsubscribe_page(token: str) -> Response:
+    reader = subscriptions.reader_for_token(STORE, SIGNER, Purpose.UNSUBSCRIBE, token)
+    if reader is None:
+        return _html(INVALID_LINK)
+    return _html(
+        pages.Page(
+            title="Unsubscribe from Paperboy?",
+            paragraphs=[f"{reader.email} will get no more digests."],
+            button=pages.Button(action=f"/unsubscribe/{token}", label="Unsubscribe"),
+        )
+    )
+
+
+@app.post("/unsubscribe/<token>")
+def unsubscribe(token: str) -> Response:
+    """RFC 8058 one-click (the mail client's button) and the page's button: no redirect, no cookies."""
+    reader = subscriptions.reader_for_token(STORE, SIGNER, Purpose.UNSUBSCRIBE, token)
+    if reader is None:
+        return _html(INVALID_LINK)
+    subscriptions.unsubscribe(STORE, reader.id, clock.now())
+    metrics.add_metric(name="Unsubscribed", unit=MetricUnit.Count, value=1)
+    return _html(
+        pages.Page(
+            title="You are unsubscribed",
+            paragraphs=[f"{reader.email} will get no more digests.", "Changed your mind?"],
+            button=pages.Button(action=f"/resubscribe/{token}", label="Undo: keep my digest"),
+        )
+    )
+
+
+@app.post("/resubscribe/<token>")
+def resubscribe(token: str) -> Response:
+    reader = subscriptions.reader_for_token(STORE, SIGNER, Purpose.UNSUBSCRIBE, token)
+    if reader is None:
+        return _html(INVALID_LINK)
+    subscriptions.activate(STORE, reader.id, clock.now())
+    return _html(
+        pages.Page(
+            title="Welcome back",
+            paragraphs=[f"{reader.email} is subscribed again, with the same settings as before."],
+            button=pages.Button(action=f"/unsubscribe/{token}", label="Unsubscribe after all"),
+        )
+    )
+
+
+def _inbox() -> Inbox:
+    """The inbox with links pointing back at this Function URL (a function cannot know its own URL
+    from the template without a circular reference, so it takes it from the request)."""
+    event = app.current_event
+    scheme = event.headers.get("x-forwarded-proto", "https")
+    base = f"{scheme}://{event.request_context.domain_name}/"
+    return dataclasses.replace(INBOX, links=dataclasses.replace(INBOX.links, web_base_url=base))
+
+
+def _form() -> dict[str, str]:
+    body = app.current_event.decoded_body or ""
+    return {name: values[0] for name, values in parse_qs(body, max_num_fields=10).items()}
+
+
+@app.get("/confirm/<token>")
+def confirm_page(token: str) -> Response:
+    reader = subscriptions.reader_for_token(STORE, SIGNER, Purpose.CONFIRM, token)
+    if reader is None:
+        return _html(INVALID_LINK)
+    return _html(
+        pages.Page(
+            title="Confirm your subscription",
+            paragraphs=[
+                f"Send Paperboy's daily digest of trending machine-learning papers to {reader.email}?"
+            ],
+            button=pages.Button(action=f"/confirm/{token}", label="Yes, subscribe me"),
+        )
+    )
+
+
+@app.post("/confirm/<token>")
+def confirm(token: str) -> Response:
+    reader = subscriptions.reader_for_token(STORE, SIGNER, Purpose.CONFIRM, token)
+    if reader is None or reader.status is Status.SUPPRESSED:
+        return _html(INVALID_LINK)
+    if reader.status is not Status.ACTIVE:
+        active = subscriptions.activate(STORE, reader.id, clock.now())
+        _inbox().welcome(active)
+        metrics.add_metric(name="Confirmed", unit=MetricUnit.Count, value=1)
+    return _html(
+        pages.Page(
+            title="You are subscribed",
+            paragraphs=[
+                f"Your first digest reaches {reader.email} at your delivery time.",
+                "A welcome mail with your settings is on its way: reply to it to choose topics.",
+            ],
+        )
+    )
+
+
+@app.get("/subscribe")
+def subscribe_form() -> Response:
+    return _html(
+        pages.Page(
+            title="Get trending ML papers by email",
+            paragraphs=["One digest a day, ranked for your interests. Manage everything by replying."],
+            button=pages.Button(action="/subscribe", label="Subscribe", fields={}),
+            email_field=True,
+        )
+    )
+
+
+@app.post("/subscribe")
+def subscribe() -> Response:
+    address = _form().get("email", "").strip().lower()
+    if not re.match(EMAIL, address):
+        return _html(
+            pages.Page(
+                title="That address does not look right",
+                paragraphs=["Please go back and check the email address."],
+                status=400,
+            )
+        )
+    _inbox().start_subscription(address, ReaderSettings(), clock.now())
+    # The same answer whatever happened: the page must not reveal who is subscribed.
+    return _html(
+        pages.Page(
+            title="Check your inbox",
+            paragraphs=[
+                f"If {address} can receive mail, a confirmation is on its way. "
+                "Reply to it or press its button to start your digest."
+            ],
+        )
+    )
+
+
+@app.not_found
+def not_found(_: Exception) -> Response:
+    return _html(pages.Page(title="Nothing here", paragraphs=["Paperboy lives in your inbox."], status=404))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL, log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

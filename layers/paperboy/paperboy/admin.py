@@ -1,0 +1,258 @@
+"""The operator's command line: `python -m paperboy.admin --stack NAME COMMAND ...`.
+
+Works against a deployed stack (resource names from its CloudFormation outputs, AWS credentials
+from the environment) and against the local stack (tests pass the names the local stack created).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, TextIO
+
+import boto3
+from pydantic import ValidationError
+
+from paperboy import clock, subscriptions, wiring
+from paperboy.digests import DigestSender
+from paperboy.readers import ReaderSettings, Status, Subscriber
+from paperboy.settings import Settings
+from paperboy.subscribers import DigestStatus
+
+# CloudFormation output -> the setting it fills.
+OUTPUTS = {
+    "SubscribersTableName": "subscribers_table",
+    "PapersTableName": "papers_table",
+    "SigningKeySecretArn": "signing_key_secret",
+    "ConfigurationSetName": "configuration_set",
+    "MailDomain": "mail_domain",
+    "WebUrl": "web_base_url",
+}
+
+
+class AdminError(Exception):
+    """Something the operator asked for cannot be done; the message says why."""
+
+
+def settings_from_stack(stack_name: str) -> Settings:
+    outputs = (
+        boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs", [])
+    )
+    values = {OUTPUTS[o["OutputKey"]]: o["OutputValue"] for o in outputs if o["OutputKey"] in OUTPUTS}
+    missing = sorted(set(OUTPUTS.values()) - set(values))
+    if missing:
+        raise AdminError(f"stack {stack_name} lacks outputs for {', '.join(missing)}")
+    return Settings.model_validate(values)
+
+
+class Admin:
+    def __init__(self, settings: Settings, sender: DigestSender | None = None) -> None:
+        self.settings = settings
+        self.sender = sender or wiring.digest_sender(settings)
+        self.store = self.sender.store
+
+    def reader(self, who: str) -> Subscriber:
+        found = self.store.by_email(who) if "@" in who else self.store.get(who)
+        if found is None:
+            raise AdminError(f"no reader {who}")
+        return found
+
+    def find(self, query: str) -> list[Subscriber]:
+        query = query.lower()
+        return [r for r in self.store.all() if query in r.email or query == r.id]
+
+    def preview(self, who: str, now: datetime) -> dict[str, Any]:
+        """The digest the reader would get if it were sent now; nothing is sent or recorded."""
+        reader = self.reader(who)
+        picks = self.sender.pick(reader, now)
+        mail = self.sender.compose(reader, now.astimezone(reader.settings.zone).date(), picks)
+        return {
+            "to": mail.to,
+            "subject": mail.subject,
+            "text": mail.text,
+            "html": mail.html,
+            "papers": [pick.paper.id for pick in picks],
+            "reasons": [pick.reason for pick in picks],
+        }
+
+    def set_settings(self, who: str, changes: dict[str, str], now: datetime) -> Subscriber:
+        reader = self.reader(who)
+
+        def edit(current: Subscriber) -> Subscriber:
+            settings = ReaderSettings.model_validate({**current.settings.model_dump(), **_typed(changes)})
+            return subscriptions.rescheduled(current.model_copy(update={"settings": settings}), now)
+
+        try:
+            return subscriptions.change(self.store, reader.id, edit)
+        except ValidationError as error:
+            raise AdminError(str(error)) from None
+
+    def set_status(self, who: str, status: str, now: datetime) -> Subscriber:
+        reader = self.reader(who)
+        try:
+            wanted = Status(status)
+        except ValueError:
+            raise AdminError(f"status must be one of {', '.join(s.value for s in Status)}") from None
+        if wanted is Status.ACTIVE:
+            return subscriptions.activate(self.store, reader.id, now)
+        if wanted is Status.UNSUBSCRIBED:
+            return subscriptions.unsubscribe(self.store, reader.id, now)
+        if wanted is Status.PAUSED:
+            return subscriptions.pause(self.store, reader.id, None, now)
+        return subscriptions.change(
+            self.store, reader.id, lambda r: r.model_copy(update={"status": wanted, "next_due": None})
+        )
+
+    def resend(self, who: str, period: date, now: datetime) -> str:
+        """Send a period's digest again, on purpose: the same papers, a new mail."""
+        reader = self.reader(who)
+        record = self.store.digest(reader.id, period)
+        if record is None or record.status is not DigestStatus.SENT:
+            raise AdminError(f"{reader.email} has no sent digest for {period}")
+        picks = self.sender.picks_by_id(record.paper_ids, "sent again on request")
+        return self.sender.mailer.send(self.sender.compose(reader, period, picks))
+
+    def export(self) -> list[dict[str, Any]]:
+        return [_row(reader) for reader in self.store.all()]
+
+    def stats(self, now: datetime) -> dict[str, Any]:
+        readers = list(self.store.all())
+        statuses = Counter(r.status.value for r in readers)
+        # A period is the reader's local date; "today" is the reader's today, wherever they are.
+        sent_today = sum(
+            1
+            for r in readers
+            if r.last_period is not None and r.last_period >= now.astimezone(r.settings.zone).date()
+        )
+        return {
+            "readers": len(readers),
+            **{status.value: statuses.get(status.value, 0) for status in Status},
+            "sent_today": sent_today,
+            "transient_bounces": sum(getattr(r, "transient_bounces", 0) for r in readers),
+        }
+
+
+def _typed(changes: dict[str, str]) -> dict[str, Any]:
+    typed: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key in ("topics", "excludes", "authors", "categories"):
+            typed[key] = [part.strip() for part in value.split(",") if part.strip()]
+        else:
+            typed[key] = value
+    return typed
+
+
+def _row(reader: Subscriber) -> dict[str, Any]:
+    settings = reader.settings
+    return {
+        "id": reader.id,
+        "email": reader.email,
+        "status": reader.status.value,
+        "topics": "; ".join(settings.topics),
+        "excludes": "; ".join(settings.excludes),
+        "authors": "; ".join(settings.authors),
+        "categories": "; ".join(settings.categories),
+        "count": settings.count,
+        "send_time": settings.send_time.strftime("%H:%M"),
+        "timezone": settings.timezone,
+        "frequency": settings.frequency.value,
+        "format": settings.format.value,
+        "next_due": reader.next_due.isoformat() if reader.next_due else "",
+        "last_period": reader.last_period.isoformat() if reader.last_period else "",
+    }
+
+
+def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = None) -> int:
+    """Execute one command; prints JSON (or CSV for `export --csv`). Returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m paperboy.admin", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("stats", help="readers by status, digests sent today, bounces")
+    find = commands.add_parser("find", help="readers whose address contains QUERY (or whose id is QUERY)")
+    find.add_argument("query")
+    show = commands.add_parser("show", help="one reader, everything stored")
+    show.add_argument("who")
+    preview = commands.add_parser("preview", help="the reader's next digest, rendered, not sent")
+    preview.add_argument("who")
+    preview.add_argument("--html", action="store_true", help="print the HTML part instead of the text")
+    export = commands.add_parser("export", help="every reader as JSON lines (or CSV)")
+    export.add_argument("--csv", action="store_true")
+    set_cmd = commands.add_parser(
+        "set", help="change settings: set WHO topics='a, b' count=5 timezone=Europe/Berlin"
+    )
+    set_cmd.add_argument("who")
+    set_cmd.add_argument("changes", nargs="+")
+    status = commands.add_parser(
+        "status", help="set a reader's status (active, paused, unsubscribed, suppressed)"
+    )
+    status.add_argument("who")
+    status.add_argument("status")
+    resend = commands.add_parser("resend", help="send a period's digest again, on purpose")
+    resend.add_argument("who")
+    resend.add_argument("period", type=date.fromisoformat)
+    arguments = parser.parse_args(list(argv))
+    now = now or clock.now()
+    try:
+        result: Any
+        if arguments.command == "stats":
+            result = admin.stats(now)
+        elif arguments.command == "find":
+            result = [_row(r) for r in admin.find(arguments.query)]
+        elif arguments.command == "show":
+            result = admin.reader(arguments.who).model_dump(mode="json")
+        elif arguments.command == "preview":
+            shown = admin.preview(arguments.who, now)
+            out.write(
+                (shown["html"] or "") if arguments.html else f"Subject: {shown['subject']}\n\n{shown['text']}"
+            )
+            return 0
+        elif arguments.command == "export":
+            rows = admin.export()
+            if arguments.csv:
+                buffer = io.StringIO()
+                writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["email"])
+                writer.writeheader()
+                writer.writerows(rows)
+                out.write(buffer.getvalue())
+            else:
+                out.writelines(json.dumps(row) + "\n" for row in rows)
+            return 0
+        elif arguments.command == "set":
+            pairs = dict(change.split("=", 1) for change in arguments.changes if "=" in change)
+            if len(pairs) != len(arguments.changes):
+                raise AdminError("changes look like key=value")
+            result = _row(admin.set_settings(arguments.who, pairs, now))
+        elif arguments.command == "status":
+            result = _row(admin.set_status(arguments.who, arguments.status, now))
+        else:
+            result = {"message_id": admin.resend(arguments.who, arguments.period, now)}
+    except AdminError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    out.write(json.dumps(result, indent=2, default=str) + "\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) < 2 or argv[0] != "--stack":
+        print(
+            "usage: python -m paperboy.admin --stack STACK_NAME COMMAND ... (--help after the stack name)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        settings = settings_from_stack(argv[1])
+    except AdminError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return run(Admin(settings), argv[2:], sys.stdout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

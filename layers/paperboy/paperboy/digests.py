@@ -1,0 +1,245 @@
+"""Planning and sending digests: each due reader gets exactly one mail per period, never a paper twice.
+
+Sending is claim -> send -> record. The claim (a conditional put of the period's digest record,
+with its paper ids) comes first, so a redelivered job, a planner that fired twice or a crash after
+SES accepted the mail can never produce a second mail for the period. Only a send that SES
+certainly refused releases the claim for a retry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from paperboy.mailer import Mailer, OutboundMail, SendRejected, SendThrottled
+from paperboy.models import Paper, Pick
+from paperboy.pacing import TokenBucket
+from paperboy.ranking import RankingIndex, rank
+from paperboy.readers import Format, Frequency, Status, Subscriber
+from paperboy.render import DigestView, Renderer
+from paperboy.schedule import hour_slot, next_due, period_of, slots_of_hour
+from paperboy.store import PaperStore
+from paperboy.subscribers import Conflict, DigestRecord, DigestStatus, SubscriberStore
+from paperboy.tokens import Purpose, Signer
+
+# A planner that missed runs (an outage) still finds readers due this many hours back.
+CATCH_UP_HOURS = 3
+# Candidate papers: featured within this many days of the digest (a weekly digest looks back a week).
+DAILY_WINDOW_DAYS = 3
+WEEKLY_WINDOW_DAYS = 7
+_SAVE_ATTEMPTS = 4
+
+
+class DigestJob(BaseModel):
+    """One reader's digest for one period: the message PlanDigests puts on the queue."""
+
+    subscriber_id: str
+    period: date
+    due: datetime
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    QUIET_NOTE = "quiet_note"
+    NOTHING_NEW = "nothing_new"
+    ALREADY_SENT = "already_sent"
+    INACTIVE = "inactive"
+    PAUSED = "paused"
+
+
+def plan(store: SubscriberStore, now: datetime) -> list[DigestJob]:
+    """Readers due by the end of this UTC hour, found through the sparse Due index."""
+    hour_start = datetime.strptime(hour_slot(now), "%Y-%m-%dT%H").replace(tzinfo=UTC)
+    hour_end = hour_start + timedelta(hours=1)
+    jobs: dict[str, DigestJob] = {}
+    for back in range(CATCH_UP_HOURS, -1, -1):
+        for reader in store.due(slots_of_hour(hour_start - timedelta(hours=back))):
+            if reader.next_due is None or reader.next_due >= hour_end:
+                continue
+            jobs[reader.id] = DigestJob(
+                subscriber_id=reader.id,
+                due=reader.next_due,
+                period=period_of(reader.settings, reader.next_due),
+            )
+    return list(jobs.values())
+
+
+@dataclass
+class CandidatePool:
+    """The recent papers, read and indexed once per container per hour, shared by every reader."""
+
+    papers: PaperStore
+    reads: int = 0
+    _cache: dict[tuple[str, int], RankingIndex] = field(default_factory=dict)
+
+    def index(self, now: datetime, window_days: int) -> RankingIndex:
+        key = (hour_slot(now), window_days)
+        if key not in self._cache:
+            self._cache = {k: v for k, v in self._cache.items() if k[0] == key[0]}
+            self._cache[key] = RankingIndex(self._load(now.date(), window_days))
+        return self._cache[key]
+
+    def _load(self, today: date, window_days: int) -> list[Paper]:
+        found: list[Paper] = []
+        for back in range(window_days):
+            self.reads += 1
+            found.extend(self.papers.papers_of_day(today - timedelta(days=back)))
+        return found
+
+
+@dataclass
+class Links:
+    """Addresses and URLs that carry a reader's tokens."""
+
+    signer: Signer
+    domain: str
+    web_base_url: str
+
+    def reply_address(self, reader: Subscriber) -> str:
+        return f"reply+{self.signer.token(Purpose.REPLY, reader.id, reader.token_version)}@{self.domain}"
+
+    def unsubscribe_url(self, reader: Subscriber) -> str:
+        token = self.signer.token(Purpose.UNSUBSCRIBE, reader.id, reader.token_version)
+        return f"{self.web_base_url.rstrip('/')}/unsubscribe/{token}"
+
+    def unsubscribe_mailto(self, reader: Subscriber) -> str:
+        token = self.signer.token(Purpose.UNSUBSCRIBE, reader.id, reader.token_version)
+        return f"mailto:unsubscribe+{token}@{self.domain}?subject=unsubscribe"
+
+    def confirm_url(self, reader: Subscriber) -> str:
+        token = self.signer.token(Purpose.CONFIRM, reader.id, reader.token_version)
+        return f"{self.web_base_url.rstrip('/')}/confirm/{token}"
+
+
+@dataclass
+class DigestSender:
+    store: SubscriberStore
+    pool: CandidatePool
+    renderer: Renderer
+    mailer: Mailer
+    links: Links
+    pacer: TokenBucket | None = None
+
+    def send(self, job: DigestJob, now: datetime) -> Outcome:
+        reader = self.store.get(job.subscriber_id)
+        if reader is None or reader.status not in (Status.ACTIVE, Status.PAUSED):
+            return Outcome.INACTIVE
+        if reader.last_period is not None and reader.last_period >= job.period:
+            return self._already_claimed(reader, job, now)
+        if reader.status is Status.PAUSED:
+            if reader.paused_until is None or job.period < reader.paused_until:
+                return Outcome.PAUSED
+            reader = self.store.save(
+                reader.model_copy(update={"status": Status.ACTIVE, "paused_until": None})
+            )
+
+        picks = self.pick(reader, now)
+        if not picks and not reader.settings.quiet_days:
+            record = DigestRecord(
+                subscriber_id=reader.id, period=job.period, status=DigestStatus.EMPTY, claimed_at=now
+            )
+            if self.store.claim_digest(record):
+                self._complete(reader, record, now)
+                return Outcome.NOTHING_NEW
+            return self._already_claimed(reader, job, now)
+
+        record = DigestRecord(
+            subscriber_id=reader.id,
+            period=job.period,
+            status=DigestStatus.CLAIMED,
+            claimed_at=now,
+            paper_ids=[pick.paper.id for pick in picks],
+            paper_titles=[pick.paper.display_title for pick in picks],
+        )
+        if not self.store.claim_digest(record):
+            return self._already_claimed(reader, job, now)
+        if self.pacer is not None:
+            self.pacer.take()
+        try:
+            message_id = self.mailer.send(self.compose(reader, job.period, picks))
+        except SendThrottled:
+            # SES refused for rate, so the mail did not leave: a retry may send it.
+            self.store.release_claim(reader.id, job.period)
+            raise
+        except SendRejected:
+            # Refused for good: move the reader on (no re-planning), let the job reach the DLQ.
+            rejected = record.model_copy(update={"status": DigestStatus.REJECTED})
+            self.store.mark_rejected(rejected)
+            self._complete(reader, rejected, now)
+            raise
+        sent = record.model_copy(
+            update={"status": DigestStatus.SENT, "message_id": message_id, "sent_at": now}
+        )
+        self._complete(reader, sent, now)
+        return Outcome.SENT if picks else Outcome.QUIET_NOTE
+
+    def pick(self, reader: Subscriber, now: datetime) -> list[Pick]:
+        """The papers the reader's next digest holds, best first."""
+        window = WEEKLY_WINDOW_DAYS if reader.settings.frequency is Frequency.WEEKLY else DAILY_WINDOW_DAYS
+        return rank(
+            self.pool.index(now, window),
+            reader.settings,
+            reader.feedback,
+            exclude_ids=set(reader.recent_papers),
+            count=reader.settings.count,
+        )
+
+    def picks_by_id(self, paper_ids: list[str], reason: str) -> list[Pick]:
+        """Stored papers in the given order (an operator's resend), each with `reason`."""
+        papers = [self.pool.papers.get(paper_id) for paper_id in paper_ids]
+        return [Pick(paper=paper, score=0.0, reasons=(reason,)) for paper in papers if paper is not None]
+
+    def compose(self, reader: Subscriber, period: date, picks: list[Pick]) -> OutboundMail:
+        """The digest mail for the reader's period."""
+        view = DigestView(
+            reader_email=reader.email,
+            domain=self.links.domain,
+            local_date=period,
+            picks=picks,
+            settings=reader.settings,
+            unsubscribe_url=self.links.unsubscribe_url(reader),
+            reply_address=self.links.reply_address(reader),
+            quiet=not picks,
+        )
+        rendered = self.renderer.digest(view)
+        return OutboundMail(
+            to=reader.email,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html if reader.settings.format is Format.HTML else None,
+            reply_to=self.links.reply_address(reader),
+            kind="digest",
+            list_unsubscribe_url=self.links.unsubscribe_url(reader),
+            list_unsubscribe_mailto=self.links.unsubscribe_mailto(reader),
+            references=[f"<digest.{period.isoformat()}.{reader.id}@{self.links.domain}>"],
+        )
+
+    def _already_claimed(self, reader: Subscriber, job: DigestJob, now: datetime) -> Outcome:
+        """An earlier attempt claimed the period (and may have sent): never send, only catch up."""
+        record = self.store.digest(reader.id, job.period)
+        if record is not None:
+            self._complete(reader, record, now)
+            if record.status is DigestStatus.REJECTED:
+                raise SendRejected(f"SES rejected {reader.id}'s digest for {job.period}")
+        return Outcome.ALREADY_SENT
+
+    def _complete(self, reader: Subscriber, record: DigestRecord, now: datetime) -> None:
+        for _ in range(_SAVE_ATTEMPTS):
+            if reader.last_period is not None and reader.last_period >= record.period:
+                return
+            upcoming = next_due(
+                reader.settings, now, last_period=record.period, paused_until=reader.paused_until
+            )
+            try:
+                self.store.complete_digest(reader, record, upcoming)
+                return
+            except Conflict:
+                # A reply changed the reader meanwhile: schedule from their new settings.
+                fresh = self.store.get(reader.id)
+                if fresh is None:
+                    return
+                reader = fresh
+        raise Conflict(reader.id)

@@ -1,0 +1,699 @@
+"""Inbound mail: whether a person or a machine wrote it, and the new text of a reply.
+
+Mail is hostile input, so `parse_message` never raises: every header is read defensively, only
+text parts are ever decoded (attachments are never touched) and only the start of the text is
+looked at. The new text is what the person wrote above the quoted original, in any client's style
+(Gmail, Outlook desktop and web, Apple Mail, Thunderbird, mobile clients), without signatures; an
+HTML-only reply is turned into text first. Readers who answer below the quote (mutt, Thunderbird)
+are read too, but only the lines that follow `>`-quoted lines.
+"""
+
+from __future__ import annotations
+
+import binascii
+import email
+import email.policy
+import quopri
+import re
+import unicodedata
+from collections.abc import Iterator
+from email.message import Message
+from email.utils import getaddresses
+from html.parser import HTMLParser
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Characters of decoded text looked at: commands need a few lines, and the rest is quotes.
+MAX_TEXT = 64 * 1024
+# Outlook's HTML opens with tens of KB of style rules before the first visible word.
+MAX_HTML = 256 * 1024
+# Encoded payload looked at; enough for MAX_HTML characters of UTF-8 in quoted-printable.
+MAX_ENCODED = 1024 * 1024
+MAX_PARTS = 100
+MAX_RECIPIENTS = 50
+MAX_REFERENCES = 20
+
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+)
+# Printable ASCII without angle brackets or spaces: safe to echo into our own In-Reply-To/References.
+_MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>")
+_CHARSET = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
+
+
+class InboundMessage(BaseModel):
+    """What Paperboy needs of one inbound message; every string is single-line except new_text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    from_address: str = ""  # lower-cased addr-spec; '' unless From holds exactly one plain address
+    from_name: str = ""
+    to: list[str] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list)
+    subject: str = ""
+    message_id: str | None = None
+    in_reply_to: list[str] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    # Why this message must never be answered (a machine wrote it); None when a person did.
+    automated: str | None = None
+    new_text: str = ""
+
+
+# -- headers ------------------------------------------------------------------------------------------
+def _one_line(text: str, limit: int) -> str:
+    """Control and format characters (CR/LF, bidi overrides, zero-width) out, whitespace collapsed."""
+    kept = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text[: limit * 4])
+    return " ".join(kept.split())[:limit]
+
+
+def _raw_header(message: Message, name: str) -> str:
+    """The header as it came, for when the policy's parser chokes on it."""
+    try:
+        for key, value in message.raw_items():
+            if key.lower() == name.lower():
+                return str(value)
+    except Exception:  # noqa: S110 - hostile headers: an unreadable one counts as absent
+        pass
+    return ""
+
+
+def _header(message: Message, name: str, limit: int = 998) -> str:
+    try:
+        value = message.get(name)
+        text = "" if value is None else str(value)
+    except Exception:
+        text = _raw_header(message, name)
+    return _one_line(text, limit)
+
+
+def _has(message: Message, name: str) -> bool:
+    try:
+        return name in message
+    except Exception:
+        return False
+
+
+def _mailboxes(message: Message, name: str) -> list[tuple[str, str]]:
+    """(display name, addr-spec) of every mailbox in every `name` header."""
+    try:
+        found: list[tuple[str, str]] = []
+        for header in message.get_all(name) or []:
+            found.extend((a.display_name, a.addr_spec) for a in header.addresses)
+        return found
+    except Exception:
+        return getaddresses([_raw_header(message, name)])
+
+
+def _address(spec: str) -> str:
+    spec = spec.strip().lower()
+    return spec if len(spec) <= 254 and _ADDRESS.fullmatch(spec) else ""
+
+
+def _sender(message: Message) -> tuple[str, str]:
+    """(address, name) of the one author; a From with several mailboxes (or two From fields) is
+    ambiguous, and DMARC vouches for only one of them, so it yields no address."""
+    try:
+        if len(message.get_all("From") or []) != 1:
+            return "", ""
+    except Exception:
+        return "", ""
+    mailboxes = _mailboxes(message, "From")
+    if len(mailboxes) != 1:
+        return "", ""
+    name, spec = mailboxes[0]
+    return _address(spec), _one_line(name, 100)
+
+
+def _recipients(message: Message, name: str) -> list[str]:
+    found = (_address(spec) for _, spec in _mailboxes(message, name))
+    return list(dict.fromkeys(a for a in found if a))[:MAX_RECIPIENTS]
+
+
+def _ids(message: Message, name: str) -> list[str]:
+    # Raw value: ids need no decoding, and the raw form survives headers the policy can't parse.
+    return _MESSAGE_ID.findall(_raw_header(message, name)[:20_000])
+
+
+# -- automated mail -----------------------------------------------------------------------------------
+_AUTOMATED_LOCAL = re.compile(r"(mailer-daemon|postmaster)")
+_NO_REPLY_LOCAL = re.compile(r"(no-?reply|do-?not-?reply|bounces?)([+._-].*)?")
+_AUTO_SUBJECT = re.compile(
+    r"(automatic reply|auto(matic)?[ -]?reply|auto[ -]?response|out of (the )?office|ooo\b|"
+    r"abwesenheit|automatische antwort|réponse automatique|respuesta automática|risposta automatica|"
+    r"afwezig|frånvaro)",
+    re.IGNORECASE,
+)
+_BOUNCE_SUBJECT = re.compile(
+    r"(undeliver(able|ed)|delivery status notification|mail delivery (failed|subsystem)|"
+    r"returned mail|delivery failure|failure notice|unzustellbar|non remis)",
+    re.IGNORECASE,
+)
+
+
+def _local_part(address: str) -> str:
+    return address.rpartition("@")[0].lower() if "@" in address else address.lower()
+
+
+def _automated(message: Message, from_address: str, envelope_sender: str | None) -> str | None:
+    """Why answering this message could start a mail loop or backscatter; None for a person."""
+    try:
+        content_type = message.get_content_type()
+    except Exception:
+        content_type = ""
+    if content_type in ("multipart/report", "message/delivery-status"):
+        return "delivery status report"
+    if _has(message, "X-Failed-Recipients"):
+        return "delivery status report"
+    auto_submitted = _header(message, "Auto-Submitted", 100).lower()
+    if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
+        return "auto-submitted"
+    if any(_has(message, h) for h in ("X-Autoreply", "X-Autorespond", "X-Autogenerated", "X-Auto-Reply")):
+        return "auto-reply header"
+    for name in ("Precedence", "X-Precedence"):
+        precedence = _header(message, name, 100).lower()
+        if precedence in ("bulk", "junk", "list", "auto_reply", "auto-reply"):
+            return f"precedence: {precedence}"
+    if any(_has(message, h) for h in ("List-Id", "List-Post", "List-Unsubscribe", "Mailing-List")):
+        return "list mail"
+    return_path = _header(message, "Return-Path", 300)
+    if return_path.replace(" ", "") == "<>" or (
+        envelope_sender is not None and envelope_sender.strip().strip("<>").strip() == ""
+    ):
+        return "null return path"
+    senders = (_local_part(from_address), _local_part(_one_line(envelope_sender or "", 300).strip("<>")))
+    if any(_AUTOMATED_LOCAL.fullmatch(local) for local in senders if local):
+        return "mailer-daemon"
+    # Only From: ESPs' VERP envelopes (bounces+...@) also carry mail that people wrote.
+    if _NO_REPLY_LOCAL.fullmatch(senders[0]):
+        return "no-reply sender"
+    subject = _header(message, "Subject", 300)
+    if _AUTO_SUBJECT.match(subject):
+        return "auto-reply subject"
+    if _BOUNCE_SUBJECT.match(subject):
+        return "delivery failure subject"
+    return None
+
+
+# -- body ---------------------------------------------------------------------------------------------
+def _leaves(message: Message) -> Iterator[Message]:
+    """Non-multipart parts in document order; attached messages (message/rfc822) are not entered:
+    a forwarded mail is not what the person wrote."""
+    stack = [message]
+    seen = 0
+    while stack and seen < MAX_PARTS:
+        part = stack.pop()
+        seen += 1
+        if part.is_multipart():
+            payload = part.get_payload()
+            if part.get_content_maintype() == "multipart" and isinstance(payload, list):
+                stack.extend(reversed(payload))
+            continue
+        yield part
+
+
+def _text_parts(message: Message) -> tuple[Message | None, Message | None]:
+    """The first inline text/plain and text/html parts; nothing else is ever decoded."""
+    plain = html = None
+    try:
+        for part in _leaves(message):
+            try:
+                content_type = part.get_content_type()
+                attached = part.get_content_disposition() == "attachment"
+            except Exception:
+                attached = True  # an unreadable part is skipped like an attachment
+            if attached:
+                continue
+            if content_type == "text/plain" and plain is None:
+                plain = part
+            elif content_type == "text/html" and html is None:
+                html = part
+            if plain is not None and html is not None:
+                break
+    except Exception:  # noqa: S110 - a broken MIME tree: use what was found before it
+        pass
+    return plain, html
+
+
+def _to_bytes(text: str) -> bytes:
+    # A payload parsed from bytes carries its non-ASCII bytes as surrogate escapes.
+    for encoding in ("ascii", "utf-8"):
+        try:
+            return text.encode(encoding, "surrogateescape")
+        except UnicodeEncodeError:
+            continue
+    return text.encode("utf-8", "replace")
+
+
+def _unbase64(data: bytes) -> bytes:
+    # Lenient like mail clients: skip stray characters and repair the padding of a cut payload.
+    alphabet = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
+    remainder = len(alphabet) % 4
+    if remainder == 1:
+        alphabet = alphabet[:-1]
+    elif remainder:
+        alphabet += b"=" * (4 - remainder)
+    try:
+        return binascii.a2b_base64(alphabet)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _decode(data: bytes, charset: str | None) -> str:
+    """Declared charset if it fits, else UTF-8, else Windows-1252; never fails."""
+    for candidate in (charset, "utf-8", "windows-1252"):
+        if not candidate:
+            continue
+        try:
+            return data.decode(candidate)
+        except UnicodeDecodeError as error:
+            # A payload we cut mid-character is still in this charset.
+            if error.start >= len(data) - 8:
+                return data.decode(candidate, "replace")
+        except (LookupError, ValueError, TypeError):
+            continue
+    return data.decode("latin-1")
+
+
+def _param(part: Message, name: str) -> str:
+    try:
+        value = part.get_param(name)
+    except Exception:
+        return ""
+    return value.lower() if isinstance(value, str) else ""
+
+
+def _part_text(part: Message, limit: int) -> str:
+    try:
+        payload = part.get_payload()
+    except Exception:
+        return ""
+    if not isinstance(payload, str):
+        return ""
+    data = _to_bytes(payload[:MAX_ENCODED])
+    encoding = _header(part, "Content-Transfer-Encoding", 50).lower()
+    if encoding == "base64":
+        data = _unbase64(data)
+    elif encoding == "quoted-printable":
+        data = quopri.decodestring(data)
+    try:
+        charset = part.get_content_charset()
+    except Exception:
+        charset = None
+    if not (isinstance(charset, str) and _CHARSET.fullmatch(charset)):
+        charset = None
+    text = _decode(data[: limit * 4], charset)[:limit]
+    if _param(part, "format") == "flowed":
+        text = _unflow(text, delsp=_param(part, "delsp") == "yes")
+    return text
+
+
+def _unflow(text: str, *, delsp: bool) -> str:
+    """RFC 3676: join soft-broken lines (ending in a space) so a long command stays one line."""
+    out: list[str] = []
+    paragraph: str | None = None
+    depth = 0
+
+    def flush() -> None:
+        if paragraph is not None:
+            out.append((">" * depth + " " if depth else "") + paragraph)
+
+    for line in text.replace("\r\n", "\n").split("\n"):
+        quotes = len(line) - len(line.lstrip(">"))
+        content = line[quotes:]
+        if content.startswith(" "):
+            content = content[1:]  # space-stuffing
+        if paragraph is not None and quotes != depth:
+            flush()
+            paragraph = None
+        paragraph = content if paragraph is None else paragraph + content
+        depth = quotes
+        if content.endswith(" ") and content != "-- ":
+            if delsp:
+                paragraph = paragraph[:-1]
+            continue
+        flush()
+        paragraph = None
+    flush()
+    return "\n".join(out)
+
+
+class _HtmlText(HTMLParser):
+    """HTML to text, dropping quoted originals the way clients mark them.
+
+    A dropped quote leaves a single `>` line behind, so that the text stage still knows a quote
+    was there (and can read an answer written below it). Outlook's reply marker ends everything:
+    what follows is the unquoted original.
+    """
+
+    _VOID = frozenset(
+        {
+            "br",
+            "hr",
+            "img",
+            "meta",
+            "link",
+            "input",
+            "area",
+            "base",
+            "col",
+            "embed",
+            "param",
+            "source",
+            "track",
+            "wbr",
+        }
+    )
+    _BLOCK = frozenset(
+        {
+            "p",
+            "div",
+            "li",
+            "tr",
+            "table",
+            "ul",
+            "ol",
+            "dl",
+            "dt",
+            "dd",
+            "pre",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "section",
+            "article",
+            "header",
+            "footer",
+            "address",
+            "center",
+            "main",
+            "nav",
+            "aside",
+            "figure",
+            "figcaption",
+            "blockquote",
+            "form",
+        }
+    )
+    _HIDDEN = frozenset({"style", "script", "head", "title", "template", "noscript", "xml"})
+    _QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "protonmail_quote", "moz-cite-prefix", "zmail_extra")
+    _SIGNATURE_CLASSES = ("gmail_signature", "moz-signature")
+    _MAX_DEPTH = 512
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.size = 0
+        self.done = False
+        self._open: list[tuple[str, bool]] = []  # (tag, whether its content is dropped)
+        self._dropping = 0
+        self._pre = 0
+
+    def _emit(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > MAX_TEXT:
+            self.done = True
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.done:
+            return
+        values = {name: (value or "").lower() for name, value in attrs}
+        element_id, classes = values.get("id", ""), values.get("class", "")
+        style = values.get("style", "").replace(" ", "")
+        if (
+            "appendonsend" in element_id
+            or "divrplyfwdmsg" in element_id
+            or (tag == "div" and "border-top:solid#" in style and ("#e1e1e1" in style or "#b5c4df" in style))
+        ):
+            self.done = True
+            return
+        if tag == "body":
+            # Browsers close an unclosed <head> here; without this its drop would swallow the body.
+            self.handle_endtag("head")
+        if tag in self._VOID:
+            if not self._dropping and tag in ("br", "hr"):
+                self._emit("\n")
+            return
+        quote = tag == "blockquote" or any(c in classes for c in self._QUOTE_CLASSES)
+        drop = quote or tag in self._HIDDEN or any(c in classes for c in self._SIGNATURE_CLASSES)
+        if drop and not self._dropping and quote:
+            self._emit("\n>\n")
+        if len(self._open) < self._MAX_DEPTH:
+            self._open.append((tag, drop))
+            self._dropping += drop
+        if not self._dropping:
+            if tag in self._BLOCK:
+                self._emit("\n")
+            elif tag in ("td", "th"):
+                self._emit(" ")
+            if tag == "pre":
+                self._pre += 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in self._VOID:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.done:
+            return
+        if tag in self._VOID:
+            if tag == "br" and not self._dropping:
+                self._emit("\n")
+            return
+        for index in range(len(self._open) - 1, -1, -1):
+            if self._open[index][0] == tag:
+                for closed, dropped in self._open[index:]:
+                    self._dropping -= dropped
+                    if closed == "pre" and not self._dropping and self._pre:
+                        self._pre -= 1
+                del self._open[index:]
+                if not self._dropping and tag in self._BLOCK:
+                    self._emit("\n")
+                return
+
+    def handle_data(self, data: str) -> None:
+        if self.done or self._dropping:
+            return
+        self._emit(data if self._pre else re.sub(r"[ \t\r\n\f]+", " ", data))
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML mail body, quotes and signatures left out, one line per block."""
+    parser = _HtmlText()
+    try:
+        parser.feed(html[:MAX_HTML])
+        parser.close()
+    except Exception:  # noqa: S110 - html.parser may choke on hostile markup: keep what was read
+        pass
+    lines = "".join(parser.parts).replace("\xa0", " ").split("\n")
+    out: list[str] = []
+    for line in (line.strip() for line in lines):
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def _body_text(message: Message) -> str:
+    plain, html = _text_parts(message)
+    if plain is not None:
+        text = new_text_of(_part_text(plain, MAX_TEXT))
+        if text or html is None:
+            return text
+    if html is not None:
+        return new_text_of(html_to_text(_part_text(html, MAX_HTML)))
+    return ""
+
+
+# -- the new text -------------------------------------------------------------------------------------
+Marker = Literal["quote", "original", "signature"]
+
+_ATTRIBUTIONS = [
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"on\b.{1,300}\bwrote\s*:",  # Gmail, Apple Mail, Thunderbird, Yahoo, mutt
+        r"am\b.{1,300}\bschrieb\b.{0,300}:",
+        r"le\b.{1,300}\ba écrit\s*:",
+        r"el\b.{1,300}\bescribió\s*:",
+        r"il\b.{1,300}\bha scritto\s*:",
+        r"op\b.{1,300}\bschreef\b.{0,300}:",
+        r"(em|no dia)\b.{1,300}\bescreveu\s*:",
+        r"den\b.{1,300}\bskrev\b.{0,300}:",
+        r"(w dniu|dnia)\b.{1,300}\bnapisał(a)?\s*:",
+        # No leading word, but a date or an address: "2026-11-23 8:00 GMT+01:00, Paperboy wrote:".
+        r"(?=.*[\d@]).{1,300}\b(wrote|schrieb|a écrit|escribió|ha scritto|schreef|escreveu|skrev)\s*:",
+    )
+]
+_ATTRIBUTION_START = re.compile(r"(on|am|le|el|il|op|em|no dia|den|w dniu|dnia)\b", re.IGNORECASE)
+_ORIGINAL = re.compile(
+    r"-{2,}\s*(original message|ursprüngliche nachricht|originalnachricht|message d'origine|"
+    r"mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande|mensagem original)"
+    r"\s*-{2,}"
+    r"|-{2,}\s*(forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|"
+    r"messaggio inoltrato|doorgestuurd bericht)\s*-{2,}"
+    r"|begin forwarded message\s*:|anfang der weitergeleiteten nachricht\s*:"
+    r"|_{8,}"
+    # The cut line Paperboy's own mail can carry.
+    r"|.{0,40}\b(reply|write) above this line\b.{0,40}",
+    re.IGNORECASE,
+)
+_HEADER_FROM = re.compile(
+    r"\*?(from|de|von|van|da|från|fra|od|от|发件人|寄件者|差出人|보낸 사람)\s*\*?\s*:\s*\*?\s*\S.*",
+    re.IGNORECASE,
+)
+_HEADER_OTHER = re.compile(
+    r"\*?(sent|date|to|cc|subject|envoyé|à|objet|gesendet|datum|an|betreff|enviado|fecha|para|asunto|"
+    r"inviato|data|a|oggetto|verzonden|aan|onderwerp|skickat|till|ämne|wysłane|do|temat|"
+    r"отправлено|кому|тема|发送时间|收件人|主题|送信日時|件名)\s*\*?\s*:",
+    re.IGNORECASE,
+)
+_SIGNATURES = re.compile(
+    r"sent from (my )?.{1,60}|sent (with|via|using) .{1,60}|get outlook for\b.{0,80}"
+    r"|von meinem .{1,40} gesendet\.?|gesendet von .{1,40}|envoyé de mon .{1,40}|enviado desde mi .{1,40}"
+    r"|inviato da(l mio)? .{1,40}|verzonden (met|vanaf) .{1,40}|skickat från .{1,40}",
+    re.IGNORECASE,
+)
+
+
+def _tidy(line: str) -> str:
+    """Tabs and no-break spaces as spaces; invisible format characters (zero-width, BOM) out."""
+    cleaned = []
+    for ch in line:
+        category = unicodedata.category(ch)
+        if ch == "\t" or category in ("Zs", "Zl", "Zp"):
+            cleaned.append(" ")
+        elif category[0] != "C":
+            cleaned.append(ch)
+    return "".join(cleaned).rstrip()
+
+
+def _header_block(lines: list[str], start: int) -> bool:
+    """An unquoted `From: ... Sent: ... To: ... Subject:` block (Outlook) starts here."""
+    if not _HEADER_FROM.fullmatch(lines[start].strip()):
+        return False
+    following = [line.strip() for line in lines[start + 1 : start + 8] if line.strip()][:5]
+    headers = sum(1 for line in following if _HEADER_OTHER.match(line))
+    return headers >= 2 or (headers >= 1 and "@" in lines[start])
+
+
+def _attribution(lines: list[str], start: int) -> int:
+    """How many lines an `On <date>, <name> wrote:` line spans from here (Gmail wraps a long one
+    over two lines, Outlook for Mac over three); 0 if none starts here."""
+    first = lines[start].strip()
+    if len(first) > 400:
+        return 0
+    if any(pattern.fullmatch(first) for pattern in _ATTRIBUTIONS):
+        return 1
+    if not _ATTRIBUTION_START.match(first):
+        return 0
+    joined = first
+    for span in (2, 3):
+        following = lines[start + span - 1].strip() if start + span <= len(lines) else ""
+        if not following:
+            break
+        joined = f"{joined} {following}"
+        if len(joined) > 400:
+            break
+        if any(pattern.fullmatch(joined) for pattern in _ATTRIBUTIONS[:-1]):
+            # "On Monday I'm away" just above a one-line attribution is the person's own line.
+            rest = " ".join(line.strip() for line in lines[start + 1 : start + span])
+            return 0 if any(pattern.fullmatch(rest) for pattern in _ATTRIBUTIONS) else span
+    return 0
+
+
+def _marker(lines: list[str], start: int) -> tuple[Marker, int] | None:
+    """What begins at lines[start] and how many lines it spans, if it ends the new text."""
+    stripped = lines[start].strip()
+    if not stripped:
+        return None
+    if stripped.startswith(">"):
+        return "quote", 1
+    if stripped == "--" or _SIGNATURES.fullmatch(stripped):
+        return "signature", 1
+    if _ORIGINAL.fullmatch(stripped) or _header_block(lines, start):
+        return "original", 1
+    span = _attribution(lines, start)
+    return ("quote", span) if span else None
+
+
+def _trimmed(lines: list[str]) -> str:
+    return "\n".join(lines).strip("\n ")
+
+
+def new_text_of(body_text: str) -> str:
+    """The text the person wrote: above the quoted original and the signature, or, when nothing is
+    above, the lines they answered below `>`-quoted lines (bottom-posting, interleaving)."""
+    text = body_text[:MAX_TEXT].replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_tidy(line) for line in text.split("\n")]
+    index = 0
+    found: tuple[Marker, int] | None = None
+    while index < len(lines):
+        found = _marker(lines, index)
+        if found is not None:
+            break
+        index += 1
+    top = _trimmed(lines[:index])
+    if top or found is None or found[0] != "quote":
+        return top
+    return _below_quotes(lines, index)
+
+
+def _below_quotes(lines: list[str], index: int) -> str:
+    """Unquoted lines that follow `>` lines, up to a signature or an unquoted original. Text right
+    after an attribution with no `>` before it is an unquoted original (or a client we do not
+    know): nothing is read then, since it may be our own help text."""
+    kept: list[str] = []
+    after_quote = False
+    while index < len(lines):
+        line = lines[index]
+        found = _marker(lines, index)
+        if found is not None and found[0] != "quote":
+            break
+        if found is not None:
+            after_quote = line.strip().startswith(">")
+            index += found[1]
+            continue
+        if line.strip() and not after_quote:
+            return ""
+        if after_quote:
+            kept.append(line)
+        index += 1
+    return _trimmed(kept)
+
+
+# -- the message --------------------------------------------------------------------------------------
+def parse_message(raw: bytes, *, envelope_sender: str | None = None) -> InboundMessage:
+    """The parts of a raw RFC 5322 message Paperboy acts on. Never raises; a message that cannot be
+    read at all is reported as automated, so nobody answers it."""
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+    except Exception:
+        return InboundMessage(automated="unreadable message")
+    try:
+        address, name = _sender(message)
+        automated = _automated(message, address, envelope_sender)
+        try:
+            new_text = _body_text(message)
+        except Exception:
+            new_text = ""
+        message_ids = _ids(message, "Message-ID")
+        return InboundMessage(
+            from_address=address,
+            from_name=name,
+            to=_recipients(message, "To"),
+            cc=_recipients(message, "Cc"),
+            subject=_header(message, "Subject", 300),
+            message_id=message_ids[0] if message_ids else None,
+            in_reply_to=_ids(message, "In-Reply-To")[:MAX_REFERENCES],
+            # The newest references are last; they are the ones that find the digest replied to.
+            references=_ids(message, "References")[-MAX_REFERENCES:],
+            automated=automated,
+            new_text=new_text,
+        )
+    except Exception:
+        return InboundMessage(automated="unreadable message")

@@ -1,0 +1,344 @@
+"""DynamoDB access for the reader aggregate. Keys and index names match template.yaml.
+
+pk `SUB#<id>`:   sk `PROFILE` (the Subscriber) and `DIGEST#<local date>` (one per period sent)
+pk `EMAIL#<a>`:  sk `EMAIL` (makes an address belong to exactly one reader)
+Index `Due`:     `due_slot` = "<UTC hour>#<shard>", present only while a digest is scheduled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field
+
+from paperboy.readers import Status, Subscriber
+from paperboy.schedule import due_slot
+
+DUE_INDEX = "Due"
+PROFILE = "PROFILE"
+DIGEST_PREFIX = "DIGEST#"
+# Digest records answer "more 2" and keep papers from repeating; a season is plenty for both.
+DIGEST_RETENTION = timedelta(days=120)
+# How many recently sent paper ids a profile remembers, newest last.
+RECENT_PAPERS = 400
+
+
+class Conflict(Exception):
+    """Someone else changed the record since it was read; read again and retry."""
+
+
+class DigestStatus(StrEnum):
+    CLAIMED = "claimed"  # about to be sent: a redelivery must not send again
+    SENT = "sent"
+    EMPTY = "empty"  # nothing new for the reader this period; no mail
+    REJECTED = "rejected"  # SES refused the mail for good; the job goes to the dead-letter queue
+
+
+class DigestRecord(BaseModel):
+    subscriber_id: str
+    period: date
+    status: DigestStatus
+    # Paper ids in digest order: number N in the mail is paper_ids[N - 1].
+    paper_ids: list[str] = Field(default_factory=list)
+    paper_titles: list[str] = Field(default_factory=list)
+    message_id: str | None = None
+    claimed_at: datetime
+    sent_at: datetime | None = None
+
+
+class PendingCommands(BaseModel):
+    subscriber_id: str
+    lines: list[str]
+
+
+def _sub_key(subscriber_id: str) -> str:
+    return f"SUB#{subscriber_id}"
+
+
+def _email_key(email: str) -> str:
+    return f"EMAIL#{email.lower()}"
+
+
+def _profile_item(subscriber: Subscriber) -> dict[str, Any]:
+    item = subscriber.model_dump(mode="json", exclude_none=True)
+    item.update(pk=_sub_key(subscriber.id), sk=PROFILE)
+    scheduled = subscriber.next_due is not None and subscriber.status in (Status.ACTIVE, Status.PAUSED)
+    if scheduled and subscriber.next_due is not None:
+        item["due_slot"] = due_slot(subscriber.id, subscriber.next_due)
+    return item
+
+
+def _subscriber(item: dict[str, Any]) -> Subscriber:
+    return Subscriber.model_validate(_plain(item))
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB returns numbers as Decimal; the models want ints."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if hasattr(value, "as_integer_ratio") and not isinstance(value, bool | int | float):
+        return int(value) if value == int(value) else float(value)
+    return value
+
+
+def _conditional_failed(error: ClientError) -> bool:
+    code = error.response["Error"]["Code"]
+    if code == "ConditionalCheckFailedException":
+        return True
+    reasons = error.response.get("CancellationReasons") or []
+    return code == "TransactionCanceledException" and any(
+        reason.get("Code") == "ConditionalCheckFailed" for reason in reasons
+    )
+
+
+class SubscriberStore:
+    def __init__(self, table: Any) -> None:
+        self._table = table
+        self._client = table.meta.client
+
+    # -- readers --------------------------------------------------------------------------------
+    def create(self, subscriber: Subscriber, expires_at: datetime | None = None) -> bool:
+        """Store a new reader; False when the address already belongs to someone.
+
+        A pending reader gets `expires_at`: DynamoDB's TTL removes an unconfirmed subscription (saving
+        it as active drops the attribute), and an address whose reader is gone can be claimed again.
+        """
+        email_item: dict[str, Any] = {
+            "pk": _email_key(subscriber.email),
+            "sk": "EMAIL",
+            "subscriber_id": subscriber.id,
+        }
+        profile = _profile_item(subscriber)
+        if expires_at is not None:
+            profile["expires_at"] = int(expires_at.timestamp())
+        stale = self._table.get_item(Key={"pk": email_item["pk"], "sk": "EMAIL"}, ConsistentRead=True).get(
+            "Item"
+        )
+        if stale is not None and self.get(stale["subscriber_id"]) is not None:
+            return False
+        email_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        if stale is not None:  # the address's earlier pending reader expired: take the address over
+            email_condition = {
+                "ConditionExpression": "subscriber_id = :stale",
+                "ExpressionAttributeValues": {":stale": stale["subscriber_id"]},
+            }
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": self._table.name, "Item": email_item, **email_condition}},
+                    {
+                        "Put": {
+                            "TableName": self._table.name,
+                            "Item": profile,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def get(self, subscriber_id: str) -> Subscriber | None:
+        item = self._table.get_item(
+            Key={"pk": _sub_key(subscriber_id), "sk": PROFILE}, ConsistentRead=True
+        ).get("Item")
+        return _subscriber(item) if item else None
+
+    def by_email(self, email: str) -> Subscriber | None:
+        item = self._table.get_item(Key={"pk": _email_key(email), "sk": "EMAIL"}, ConsistentRead=True).get(
+            "Item"
+        )
+        return self.get(item["subscriber_id"]) if item else None
+
+    def save(self, subscriber: Subscriber) -> Subscriber:
+        """Write a changed reader if nobody else wrote it since it was read (else Conflict)."""
+        saved = subscriber.model_copy(update={"version": subscriber.version + 1})
+        try:
+            self._table.put_item(
+                Item=_profile_item(saved),
+                ConditionExpression="#version = :read",
+                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeValues={":read": subscriber.version},
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                raise Conflict(subscriber.id) from None
+            raise
+        return saved
+
+    def count_confirmation(self, subscriber_id: str, now: datetime, *, limit: int) -> bool:
+        """Count one confirmation mail to the reader today; False once `limit` were sent today."""
+        day = now.date().isoformat()
+        try:
+            self._table.update_item(
+                Key={"pk": _sub_key(subscriber_id), "sk": f"CONFIRMATIONS#{day}"},
+                UpdateExpression="ADD sent :one SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(sent) OR sent < :limit",
+                ExpressionAttributeValues={
+                    ":one": 1,
+                    ":limit": limit,
+                    ":expires": int((now + timedelta(days=2)).timestamp()),
+                },
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def put_pending_commands(
+        self, nonce: str, subscriber_id: str, lines: list[str], expires: datetime
+    ) -> None:
+        self._table.put_item(
+            Item={
+                "pk": f"CONFIRM#{nonce}",
+                "sk": "CONFIRM",
+                "subscriber_id": subscriber_id,
+                "lines": lines,
+                "expires_at": int(expires.timestamp()),
+            }
+        )
+
+    def take_pending_commands(self, nonce: str, now: datetime) -> PendingCommands | None:
+        """The commands waiting under `nonce`, removed so that they apply once; None if unknown/expired."""
+        try:
+            item = self._table.delete_item(
+                Key={"pk": f"CONFIRM#{nonce}", "sk": "CONFIRM"}, ReturnValues="ALL_OLD"
+            ).get("Attributes")
+        except ClientError:
+            return None
+        if not item or int(item["expires_at"]) < now.timestamp():
+            return None
+        return PendingCommands(subscriber_id=item["subscriber_id"], lines=list(item["lines"]))
+
+    def due(self, slots: list[str]) -> Iterator[Subscriber]:
+        """Readers whose next digest falls in these index slots (a query per slot, never a scan)."""
+        for slot in slots:
+            query: dict[str, Any] = {
+                "IndexName": DUE_INDEX,
+                "KeyConditionExpression": Key("due_slot").eq(slot),
+            }
+            while True:
+                page = self._table.query(**query)
+                yield from (_subscriber(item) for item in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def all(self) -> Iterator[Subscriber]:
+        """Every reader (operator tools and the local stack's state; never on a hot path)."""
+        scan: dict[str, Any] = {
+            "FilterExpression": "sk = :profile",
+            "ExpressionAttributeValues": {":profile": PROFILE},
+        }
+        while True:
+            page = self._table.scan(**scan)
+            yield from (_subscriber(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return
+            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # -- digests --------------------------------------------------------------------------------
+    def claim_digest(self, record: DigestRecord) -> bool:
+        """Claim the reader's period before sending; False if any earlier attempt claimed it."""
+        item = record.model_dump(mode="json", exclude_none=True)
+        item.update(
+            pk=_sub_key(record.subscriber_id),
+            sk=f"{DIGEST_PREFIX}{record.period.isoformat()}",
+            expires_at=int((record.claimed_at + DIGEST_RETENTION).timestamp()),
+        )
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def mark_rejected(self, record: DigestRecord) -> None:
+        """SES refused the period's mail for good: keep the claim, say why, never retry sending it."""
+        self._table.update_item(
+            Key={"pk": _sub_key(record.subscriber_id), "sk": f"{DIGEST_PREFIX}{record.period.isoformat()}"},
+            UpdateExpression="SET #status = :rejected",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":rejected": DigestStatus.REJECTED.value},
+        )
+
+    def release_claim(self, subscriber_id: str, period: date) -> None:
+        """Undo a claim whose mail certainly did not leave (SES refused it), so a retry can send."""
+        try:
+            self._table.delete_item(
+                Key={"pk": _sub_key(subscriber_id), "sk": f"{DIGEST_PREFIX}{period.isoformat()}"},
+                ConditionExpression="#status = :claimed",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":claimed": DigestStatus.CLAIMED.value},
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):
+                raise
+
+    def digest(self, subscriber_id: str, period: date) -> DigestRecord | None:
+        item = self._table.get_item(
+            Key={"pk": _sub_key(subscriber_id), "sk": f"{DIGEST_PREFIX}{period.isoformat()}"},
+            ConsistentRead=True,
+        ).get("Item")
+        return DigestRecord.model_validate(_plain(item)) if item else None
+
+    def recent_digests(self, subscriber_id: str, limit: int = 14) -> list[DigestRecord]:
+        """The reader's latest digest records, newest first."""
+        page = self._table.query(
+            KeyConditionExpression=Key("pk").eq(_sub_key(subscriber_id))
+            & Key("sk").begins_with(DIGEST_PREFIX),
+            ScanIndexForward=False,
+            Limit=limit,
+            ConsistentRead=True,
+        )
+        return [DigestRecord.model_validate(_plain(item)) for item in page.get("Items", [])]
+
+    def complete_digest(self, subscriber: Subscriber, record: DigestRecord, next_due: datetime) -> Subscriber:
+        """Record the sent mail and move the reader to their next period, in one transaction."""
+        recent = [*subscriber.recent_papers, *record.paper_ids][-RECENT_PAPERS:]
+        updated = subscriber.model_copy(
+            update={
+                "last_period": record.period,
+                "next_due": next_due,
+                "recent_papers": recent,
+                "version": subscriber.version + 1,
+            }
+        )
+        digest_item = record.model_dump(mode="json", exclude_none=True)
+        digest_item.update(
+            pk=_sub_key(subscriber.id),
+            sk=f"{DIGEST_PREFIX}{record.period.isoformat()}",
+            expires_at=int((record.claimed_at + DIGEST_RETENTION).timestamp()),
+        )
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": self._table.name, "Item": digest_item}},
+                    {
+                        "Put": {
+                            "TableName": self._table.name,
+                            "Item": _profile_item(updated),
+                            "ConditionExpression": "#version = :read",
+                            "ExpressionAttributeNames": {"#version": "version"},
+                            "ExpressionAttributeValues": {":read": subscriber.version},
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                raise Conflict(subscriber.id) from None
+            raise
+        return updated

@@ -1,0 +1,1 @@
+"""`make bench`: Paperboy's benchmarks (never run as unit tests: these machines are noisy)."""

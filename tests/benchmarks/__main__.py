@@ -1,0 +1,29 @@
+"""python -m benchmarks [--quick]: print the figures as JSON and as a table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from benchmarks import digests
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer runs (smoke test)")
+    parser.add_argument("--json", type=str, default="", help="also write the JSON to this file")
+    arguments = parser.parse_args(argv)
+    results = digests.run(quick=arguments.quick)
+    text = json.dumps(results, indent=2)
+    print(text)
+    if arguments.json:
+        with open(arguments.json, "w") as handle:  # noqa: PTH123 - a CLI path
+            handle.write(text + "\n")
+    print()
+    print(digests.table(results))
+    return 0 if digests.meets_targets(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The Web function behind a local Function URL: real HTTP on 127.0.0.1, Lambda's v2.0 events inside."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+
+def function_url_event(
+    method: str, url: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The event a Lambda Function URL delivers for one request (payload format 2.0)."""
+    parts = urlsplit(url)
+    lowered = {name.lower(): value for name, value in (headers or {}).items()}
+    lowered.setdefault("host", parts.netloc)
+    # Real Function URLs are HTTPS only; the local one is plain HTTP on 127.0.0.1.
+    lowered.setdefault("x-forwarded-proto", parts.scheme or "https")
+    now = time.time()
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": parts.path or "/",
+        "rawQueryString": parts.query,
+        "headers": lowered,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "local",
+            "domainName": parts.netloc,
+            "domainPrefix": parts.netloc.split(".")[0],
+            "http": {
+                "method": method.upper(),
+                "path": parts.path or "/",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": lowered.get("user-agent", "local"),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "body": base64.b64encode(body).decode() if body else None,
+        "isBase64Encoded": bool(body),
+    }
+
+
+class FunctionUrlServer:
+    """Serves a handler (`invoke(event) -> response dict`) on http://127.0.0.1:<free port>/."""
+
+    def __init__(self, invoke: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                """Quiet."""
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                event = function_url_event(
+                    self.command, f"{server.url.rstrip('/')}{self.path}", body, dict(self.headers.items())
+                )
+                response = invoke(event)
+                payload = response.get("body") or ""
+                data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
+                self.send_response(int(response.get("statusCode", 200)))
+                for name, value in (response.get("headers") or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _serve
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def start(self) -> FunctionUrlServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,185 @@
+"""Digests end to end on the local stack: one per reader per period, at their hour, never a paper twice,
+through throttling, crashes, redelivery and a planner that fires twice."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+
+from local_stack import scenario
+from local_stack.sources import SourceFixtures
+from local_stack.stack import LocalStack
+from paperboy import subscriptions
+from paperboy.readers import ReaderSettings
+
+FIXTURES = Path(__file__).parent / "fixtures" / "daily_papers"
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.fixture
+def stack(tmp_path):
+    fixtures = SourceFixtures()
+    fixtures.add_hf_directory(FIXTURES)
+    with LocalStack(domain="papers.example.org", start=at("2026-11-23T05:00"), fixtures=fixtures) as running:
+        running.fetch()
+        yield running
+
+
+def digests_to(stack: LocalStack, address: str) -> list:
+    return [mail for mail in stack.mailbox.delivered if mail.kind == "digest" and mail.to == address]
+
+
+def paper_ids(stack: LocalStack, address: str) -> list[str]:
+    reader = stack.subscribers.by_email(address)
+    return [pid for record in stack.subscribers.recent_digests(reader.id) for pid in record.paper_ids]
+
+
+def test_three_readers_over_three_days_each_get_one_digest_a_day_at_their_hour(tmp_path):
+    out = tmp_path / "out"
+    scenario.run(SCENARIOS / "three_readers.json", out)
+    index = json.loads((out / "mail" / "index.json").read_text())
+    state = json.loads((out / "state.json").read_text())
+    expected_hour = {
+        "ada@example.org": (8, "UTC"),
+        "bruno@example.de": (7, "Europe/Berlin"),
+        "chen@example.com": (6, "America/Los_Angeles"),
+    }
+    for address, (hour, zone) in expected_hour.items():
+        mails = [entry for entry in index if entry["to"] == address]
+        assert [entry["kind"] for entry in mails] == ["digest"] * 3, address
+        local_days = set()
+        for entry in mails:
+            sent = datetime.fromisoformat(entry["clock"]).astimezone(__import__("zoneinfo").ZoneInfo(zone))
+            assert sent.hour == hour, (address, entry)
+            local_days.add(sent.date())
+        assert len(local_days) == 3
+    for entry in index:
+        raw = (out / "mail" / entry["file"]).read_bytes()
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert message["To"] == entry["to"]
+    assert {reader["email"]: reader["status"] for reader in state["subscribers"]} == {
+        "ada@example.org": "active",
+        "bruno@example.de": "active",
+        "chen@example.com": "active",
+    }
+
+
+def test_no_paper_is_sent_to_a_reader_twice_across_days(stack):
+    stack.add_subscriber("ada@example.org", ReaderSettings(count=10))
+    stack.advance(timedelta(days=3))
+    ids = paper_ids(stack, "ada@example.org")
+    assert len(digests_to(stack, "ada@example.org")) == 3
+    assert len(ids) == len(set(ids)) > 10
+
+
+def test_digest_follows_the_readers_topics_and_exclusions(stack):
+    stack.add_subscriber("rl@example.org", ReaderSettings(topics=("reinforcement learning",), count=5))
+    stack.add_subscriber("noadv@example.org", ReaderSettings(excludes=("adversarial",), count=25))
+    stack.advance(timedelta(hours=4))
+    rl_mail = digests_to(stack, "rl@example.org")[0]
+    assert "reinforcement learning" in rl_mail.part("plain").lower()
+    reader = stack.subscribers.by_email("noadv@example.org")
+    titles = stack.subscribers.recent_digests(reader.id)[0].paper_titles
+    assert titles and not any("adversarial" in title.lower() for title in titles)
+
+
+def test_a_planner_that_fires_twice_and_a_duplicated_message_send_nothing_twice(stack):
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.now = at("2026-11-23T08:00")
+    stack.digest()
+    stack.digest()
+    reader = stack.subscribers.by_email("ada@example.org")
+    queue_url = stack.template.attributes["DigestQueue"]["QueueUrl"]
+    job = json.dumps({"subscriber_id": reader.id, "period": "2026-11-23", "due": "2026-11-23T08:00:00Z"})
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=queue_url, MessageBody=job)
+    sqs.send_message(QueueUrl=queue_url, MessageBody=job)
+    stack.drain_queues()
+    assert len(digests_to(stack, "ada@example.org")) == 1
+
+
+def test_ses_throttling_is_retried_until_the_digest_goes_out_once(stack):
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.faults.add("sesv2.SendEmail", code="TooManyRequestsException", status=429, times=4)
+    stack.advance(timedelta(hours=4))
+    assert len(digests_to(stack, "ada@example.org")) == 1
+    assert stack.faults.rules[0].fired == 4
+
+
+def test_a_crash_after_sending_and_before_recording_never_sends_a_second_mail(stack):
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.faults.add("dynamodb.TransactWriteItems", when="before", code="InternalServerError", times=10)
+    stack.faults.add("sesv2.SendEmail", when="after", times=1)
+    stack.advance(timedelta(hours=4))
+    assert stack.crashes == 1
+    assert len(digests_to(stack, "ada@example.org")) == 1
+    stack.faults.clear()
+    stack.advance(timedelta(days=1))
+    # The reader's schedule caught up: the next day brings exactly one new digest.
+    assert len(digests_to(stack, "ada@example.org")) == 2
+
+
+def test_permanent_ses_rejection_ends_in_the_dead_letter_queue(stack):
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.faults.add("sesv2.SendEmail", code="MessageRejected", status=400, times=100)
+    stack.advance(timedelta(hours=4))
+    assert digests_to(stack, "ada@example.org") == []
+    dlq = stack.template.attributes["DigestDeadLetterQueue"]["QueueUrl"]
+    waiting = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert int(waiting["Attributes"]["ApproximateNumberOfMessages"]) == 1
+
+
+def test_a_reader_who_changes_time_zone_mid_day_gets_one_digest_that_day(stack):
+    reader = stack.add_subscriber("ada@example.org", ReaderSettings(send_time=time(8, 0)))
+    stack.advance(timedelta(hours=5))  # 10:00 UTC: today's digest went out at 08:00
+    assert len(digests_to(stack, "ada@example.org")) == 1
+
+    def move_to_los_angeles(current):
+        moved = current.model_copy(
+            update={"settings": current.settings.model_copy(update={"timezone": "America/Los_Angeles"})}
+        )
+        return subscriptions.rescheduled(moved, stack.now)
+
+    subscriptions.change(stack.subscribers, reader.id, move_to_los_angeles)
+    stack.advance(timedelta(hours=14))  # to 00:00 UTC on the 24th, past 08:00 in LA on the 23rd
+    assert len(digests_to(stack, "ada@example.org")) == 1
+    stack.advance(timedelta(hours=17))  # 17:00 UTC on the 24th: 09:00 in LA
+    mails = digests_to(stack, "ada@example.org")
+    assert len(mails) == 2
+    assert mails[1].clock == at("2026-11-24T16:00")
+
+
+def test_unsubscribing_with_one_click_stops_the_next_digest(stack):
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    mail = digests_to(stack, "ada@example.org")[0]
+    url = mail.message["List-Unsubscribe"].split(",")[0].strip().strip("<>")
+    status, page = stack.request(
+        "POST", url, b"List-Unsubscribe=One-Click", {"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert status == 200 and "unsubscribed" in page
+    stack.advance(timedelta(days=2))
+    assert len(digests_to(stack, "ada@example.org")) == 1
+    assert stack.subscribers.by_email("ada@example.org").status == "unsubscribed"
+
+
+def test_digests_are_read_once_per_container_per_hour(stack):
+    for number in range(12):
+        stack.add_subscriber(f"reader{number}@example.org", ReaderSettings(count=3))
+    stack.advance(timedelta(hours=4))
+    sender = stack.functions["SendDigestsFunction"]._module.SENDER
+    assert sum(1 for mail in stack.mailbox.delivered if mail.kind == "digest") == 12
+    # One hour of sending, one look-back window: three days read once, not once per reader.
+    assert sender.pool.reads == 3

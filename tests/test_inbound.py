@@ -1,0 +1,231 @@
+"""Email-first subscriptions end to end on the local stack: subscribe, confirm, manage by reply,
+unsubscribe; forged, looping and malformed mail change nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from local_stack import scenario
+from local_stack.sources import SourceFixtures
+from local_stack.stack import LocalStack
+from paperboy.readers import ReaderSettings
+
+FIXTURES = Path(__file__).parent / "fixtures" / "daily_papers"
+DOMAIN = "papers.example.org"
+
+
+@pytest.fixture
+def stack():
+    fixtures = SourceFixtures()
+    fixtures.add_hf_directory(FIXTURES)
+    start = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
+    with LocalStack(domain=DOMAIN, start=start, fixtures=fixtures) as running:
+        running.fetch()
+        yield running
+
+
+def email(stack, **fields):
+    scenario.FILE_STEPS["email"](stack, fields, Path())
+
+
+def reply(stack, **fields):
+    scenario.FILE_STEPS["reply"](stack, fields, Path())
+
+
+def kinds_to(stack, address):
+    return [mail.kind for mail in stack.mailbox.delivered if mail.to == address]
+
+
+def reader(stack, address):
+    return stack.subscribers.by_email(address)
+
+
+def subscribe(stack, address, text="topics: speech recognition, robotics"):
+    email(stack, **{"from": address, "to": f"subscribe@{DOMAIN}", "subject": "hi", "text": text})
+    reply(stack, **{"from": address, "text": "yes please"})
+
+
+def test_subscribe_by_email_confirm_by_reply_then_daily_digest(stack):
+    email(
+        stack,
+        **{
+            "from": "ada@example.org",
+            "to": f"subscribe@{DOMAIN}",
+            "subject": "hi",
+            "text": "topics: speech recognition, robotics\ncount 5",
+        },
+    )
+    assert kinds_to(stack, "ada@example.org") == ["confirm"]
+    assert reader(stack, "ada@example.org").status == "pending"
+    stack.advance(timedelta(hours=4))
+    assert kinds_to(stack, "ada@example.org") == ["confirm"]  # nobody gets digests before confirming
+
+    reply(stack, **{"from": "ada@example.org", "text": "yes please"})
+    ada = reader(stack, "ada@example.org")
+    assert ada.status == "active"
+    assert ada.settings.topics == ("speech recognition", "robotics") and ada.settings.count == 5
+    assert kinds_to(stack, "ada@example.org") == ["confirm", "welcome"]
+    stack.advance(timedelta(days=1))
+    assert kinds_to(stack, "ada@example.org")[-1] == "digest"
+
+
+def test_settings_change_by_reply_is_acknowledged_with_the_settings_in_force(stack):
+    subscribe(stack, "ada@example.org")
+    reply(stack, **{"from": "ada@example.org", "text": "Topics: reinforcement learning\ncount 3\ntime 7:30"})
+    ada = reader(stack, "ada@example.org")
+    assert ada.settings.topics == ("reinforcement learning",)
+    assert ada.settings.count == 3
+    ack = stack.mailbox.delivered[-1]
+    assert ack.kind == "ack"
+    text = ack.part("plain")
+    assert "reinforcement learning" in text and "07:30" in text
+
+
+def test_a_forwarded_digest_answered_by_a_stranger_changes_nothing_for_its_owner(stack):
+    stack.add_subscriber("ada@example.org", ReaderSettings(topics=("robotics",)))
+    stack.advance(timedelta(hours=4))
+    reply(
+        stack,
+        **{"from": "eve@example.net", "to_latest_of": "ada@example.org", "text": "unsubscribe\ncount 1"},
+    )
+    ada = reader(stack, "ada@example.org")
+    assert ada.status == "active" and ada.settings.count == 10
+    # The stranger may subscribe themselves, through the usual double opt-in.
+    assert kinds_to(stack, "eve@example.net") == ["confirm"]
+    assert reader(stack, "eve@example.net").status == "pending"
+
+
+def test_a_forged_sender_with_failing_dmarc_changes_nothing_and_gets_no_answer(stack):
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    before = len(stack.mailbox.delivered)
+    reply(stack, **{"from": "ada@example.org", "text": "unsubscribe", "verdicts": {"dmarc": "FAIL"}})
+    assert reader(stack, "ada@example.org").status == "active"
+    assert len(stack.mailbox.delivered) == before
+
+
+def test_auto_replies_are_never_answered(stack):
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    before = len(stack.mailbox.delivered)
+    reply(
+        stack,
+        **{
+            "from": "ada@example.org",
+            "text": "I am out of the office until Monday.",
+            "headers": {"Auto-Submitted": "auto-replied"},
+        },
+    )
+    email(
+        stack,
+        **{
+            "from": "MAILER-DAEMON@mx.example.org",
+            "to": f"subscribe@{DOMAIN}",
+            "subject": "failure",
+            "text": "delivery failed",
+        },
+    )
+    assert len(stack.mailbox.delivered) == before
+
+
+def test_unsubscribe_in_the_quoted_footer_does_not_unsubscribe(stack):
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    # The stack quotes the digest below the new text, footer and its "unsubscribe" included.
+    reply(stack, **{"from": "ada@example.org", "text": "Thanks, great list!"})
+    assert reader(stack, "ada@example.org").status == "active"
+    assert stack.mailbox.delivered[-1].kind == "help"
+
+
+def test_more_and_less_resolve_against_the_digest_replied_to(stack):
+    stack.add_subscriber("ada@example.org", ReaderSettings(count=5))
+    stack.advance(timedelta(hours=4))
+    record = stack.subscribers.recent_digests(reader(stack, "ada@example.org").id)[0]
+    reply(stack, **{"from": "ada@example.org", "text": "more 2\nless 3"})
+    feedback = reader(stack, "ada@example.org").feedback
+    assert [paper.id for paper in feedback.more] == [record.paper_ids[1]]
+    assert [paper.id for paper in feedback.less] == [record.paper_ids[2]]
+
+
+def test_unsubscribe_by_reply_then_come_back(stack):
+    subscribe(stack, "ada@example.org")
+    reply(stack, **{"from": "ada@example.org", "text": "unsubscribe"})
+    assert reader(stack, "ada@example.org").status == "unsubscribed"
+    assert stack.mailbox.delivered[-1].kind == "goodbye"
+    stack.advance(timedelta(days=2))
+    assert "digest" not in kinds_to(stack, "ada@example.org")
+    reply(stack, **{"from": "ada@example.org", "text": "subscribe"})
+    assert reader(stack, "ada@example.org").status == "active"
+
+
+def test_ses_invoking_twice_handles_the_message_once(stack):
+    subscribe(stack, "ada@example.org")
+    spec = {"from": "ada@example.org", "text": "add topic diffusion models"}
+    original = stack.mailbox.latest_to("ada@example.org")
+    reply(stack, **spec)
+    acks = kinds_to(stack, "ada@example.org").count("ack")
+    # Replay the exact inbound event: the same SES message id reaches the function again.
+    inbound_calls = [name for _, name in stack.invocations if name == "InboundMailFunction"]
+    assert original is not None and inbound_calls
+    stack.replay_last_inbound()
+    assert kinds_to(stack, "ada@example.org").count("ack") == acks
+    assert reader(stack, "ada@example.org").settings.topics.count("diffusion models") == 1
+
+
+def test_unknown_lines_get_help_and_change_nothing(stack):
+    subscribe(stack, "ada@example.org")
+    before = reader(stack, "ada@example.org").settings
+    reply(stack, **{"from": "ada@example.org", "text": "please send me cat pictures"})
+    assert reader(stack, "ada@example.org").settings == before
+    assert stack.mailbox.delivered[-1].kind == "help"
+
+
+def test_header_and_html_injection_end_up_inert(stack):
+    subscribe(stack, "ada@example.org")
+    reply(
+        stack,
+        **{
+            "from": "ada@example.org",
+            "text": "topics: <script>alert(1)</script>, robotics\r\nBcc: victim@example.com",
+        },
+    )
+    ack = stack.mailbox.delivered[-1]
+    assert "victim@example.com" not in (ack.message.get("Bcc") or "")
+    html = ack.part("html") or ""
+    assert "<script>" not in html
+    assert all("\n" not in value and "\r" not in value for value in map(str, ack.message.values()))
+
+
+def test_confirm_link_activates_and_one_click_unsubscribe_stops(stack):
+    email(stack, **{"from": "bo@example.org", "to": f"subscribe@{DOMAIN}", "subject": "", "text": ""})
+    scenario.STEPS["click"](stack, {"to": "bo@example.org", "link": "confirm"})
+    assert reader(stack, "bo@example.org").status == "active"
+    assert kinds_to(stack, "bo@example.org") == ["confirm", "welcome"]
+    scenario.STEPS["click"](stack, {"to": "bo@example.org", "link": "unsubscribe"})
+    assert reader(stack, "bo@example.org").status == "unsubscribed"
+
+
+def test_confirmations_to_one_address_are_limited_per_day(stack):
+    for _ in range(6):
+        email(
+            stack,
+            **{"from": "spam-target@example.org", "to": f"subscribe@{DOMAIN}", "subject": "", "text": ""},
+        )
+    assert kinds_to(stack, "spam-target@example.org") == ["confirm"] * 3
+
+
+def test_subscribe_form_starts_a_double_opt_in(stack):
+    base = stack.template.function_urls["WebFunction"]
+    status, page = stack.request("GET", f"{base}subscribe")
+    assert status == 200 and 'name="email"' in page
+    status, page = stack.request(
+        "POST",
+        f"{base}subscribe",
+        b"email=cy%40example.org",
+        {"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert status == 200 and "Check your inbox" in page
+    assert kinds_to(stack, "cy@example.org") == ["confirm"]
