@@ -19,13 +19,14 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 SCENARIO ?=
 OUT ?= out/scenario
 
-.PHONY: help venv lint validate build unit test demo scenario bench lock clean
+.PHONY: help venv lint validate build unit test demo scenario bench faults lock clean
 
 help:
 	@echo "make test      lint, template checks, sam build and the test suite"
 	@echo "make demo      the daily cycle on the embedded local stack (no AWS, no network)"
 	@echo "make scenario SCENARIO=file.json OUT=dir   run a scenario file on the local stack"
 	@echo "make bench     benchmarks (figures printed as JSON and a table)"
+	@echo "make faults    seeded fault-injection campaign over the local stack"
 
 $(STAMP): requirements-dev.txt layers/paperboy/requirements.txt
 	@test -n "$(PYTHON313)" || { echo "python3.13 not found (pyenv install 3.13)"; exit 1; }
@@ -65,6 +66,9 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .aws-sam out .pytest_cache .ruff_cache
+
+faults: $(STAMP)
+	$(BIN)/python -m local_stack faults --seed 7 --readers 200 --days 3 --commands 100 --json out/faults.json
 
 bench: $(STAMP)
 	@mkdir -p out

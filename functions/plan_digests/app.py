@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paperboy import clock, wiring
-from paperboy.digests import plan
+from paperboy.planning import plan
 from paperboy.queue import enqueue
 from paperboy.settings import Settings
 

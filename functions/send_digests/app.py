@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paperboy import clock, wiring
-from paperboy.digests import DigestJob
 from paperboy.mailer import SendThrottled
+from paperboy.planning import DigestJob
 from paperboy.settings import Settings
 
 logger = Logger()
@@ -30,7 +30,7 @@ THROTTLE_BACKOFF_SECONDS = (30, 60, 120, 300, 600)
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
     job = DigestJob.model_validate_json(record.body)
-    logger.append_keys(subscriber_id=job.subscriber_id, period=job.period.isoformat())
+    logger.set_correlation_id(f"digest:{job.subscriber_id}:{job.period.isoformat()}")
     try:
         outcome = SENDER.send(job, clock.now())
     except SendThrottled:

@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 
+from benchmarks import coldstart
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
 from paperboy.mailer import OutboundMail, build_mime
@@ -160,8 +161,10 @@ def fan_out(size: int) -> dict[str, Any]:
             stack.add_subscriber(f"reader{number}@example.org", settings)
         boto3.DEFAULT_SESSION.events.register("before-call", count)  # type: ignore[union-attr]
         wall = time.perf_counter()
+        cpu = time.process_time()
         stack.advance(timedelta(hours=4))
         wall = time.perf_counter() - wall
+        cpu = time.process_time() - cpu
         mails = sum(1 for mail in stack.mailbox.delivered if mail.kind == "digest")
         pool = stack.functions["SendDigestsFunction"]._module.SENDER.pool
     dynamodb = {name: n for name, n in calls.items() if name.startswith("dynamodb.")}
@@ -169,9 +172,13 @@ def fan_out(size: int) -> dict[str, Any]:
         "readers": size,
         "digests_sent": mails,
         "wall_seconds": round(wall, 2),
+        "digests_per_second": round(mails / wall, 1),
+        # Includes moto emulating every AWS call in-process: an upper bound for our own code.
+        "cpu_ms_per_digest": round(1000 * cpu / max(mails, 1), 2),
         "dynamodb_calls": dict(sorted(dynamodb.items())),
         "dynamodb_calls_per_digest": round(sum(dynamodb.values()) / max(mails, 1), 2),
         "ses_calls_per_digest": round(calls["email.SendEmail"] / max(mails, 1), 2),
+        "sqs_calls_per_digest": round(sum(n for k, n in calls.items() if k.startswith("sqs.")) / max(mails, 1), 3),
         "sqs_calls": {name: n for name, n in sorted(calls.items()) if name.startswith("sqs.")},
         "paper_day_reads_by_sender": pool.reads,
     }
@@ -180,14 +187,69 @@ def fan_out(size: int) -> dict[str, Any]:
 def run(*, quick: bool = False) -> dict[str, Any]:
     sizes = (200, 1000) if quick else (1000, 10_000)
     runs = 3 if quick else 5
+    fan = fan_out(50 if quick else 10_000)
     return {
         "machine_cores": len(__import__("os").sched_getaffinity(0)),
-        "ranking_and_rendering": [throughput(size, runs if size <= 1000 else 3) for size in sizes],
-        "fan_out": fan_out(50 if quick else 300),
+        "ranking_and_rendering": [throughput(size, runs) for size in sizes],
+        "fan_out": fan,
+        "cost_per_1000_readers_month": cost_model(fan),
+        "cold_start": coldstart.run(runs=1 if quick else 3),
         "targets": {
             "digests_per_second_per_core": TARGET_DIGESTS_PER_SECOND,
             "dynamodb_calls_per_digest": TARGET_DYNAMODB_CALLS_PER_DIGEST,
         },
+    }
+
+
+# us-east-1 list prices (USD), November 2026.
+PRICES = {
+    "ses_per_mail": 0.10 / 1000,
+    "lambda_per_request": 0.20 / 1e6,
+    "lambda_per_gb_second": 0.0000166667,
+    "dynamodb_per_write_unit": 0.625 / 1e6,
+    "dynamodb_per_read_unit": 0.125 / 1e6,
+    "sqs_per_request": 0.40 / 1e6,
+    "sns_per_publish": 0.50 / 1e6,
+}
+# Request units per call as our items are sized (< 1 KB writes, < 4 KB reads); a transaction costs double.
+UNITS = {"GetItem": ("read", 1), "Query": ("read", 1), "BatchGetItem": ("read", 1), "PutItem": ("write", 1),
+         "UpdateItem": ("write", 1), "DeleteItem": ("write", 1), "TransactWriteItems": ("write", 4)}
+SEND_MEMORY_GB = 1.0
+# Measured locally per digest (rank + render + MIME) plus the AWS round trips a real region adds.
+AWS_LATENCY_SECONDS = {"dynamodb": 0.006, "ses": 0.060, "sqs": 0.010}
+
+
+def cost_model(fan: dict[str, Any]) -> dict[str, Any]:
+    """Cost per 1,000 readers for a 30-day month of daily digests, from the measured call counts."""
+    digests = 1000 * 30
+    sent = max(fan["digests_sent"], 1)
+    read_units = write_units = 0.0
+    for name, calls in fan["dynamodb_calls"].items():
+        kind, units = UNITS.get(name.split(".", 1)[1], ("write", 1))
+        if kind == "read":
+            read_units += calls * units / sent
+        else:
+            write_units += calls * units / sent
+    sqs_calls = sum(fan["sqs_calls"].values()) / sent + 2 / 10  # + receive and delete per batch of 10
+    per_digest_seconds = (fan["cpu_ms_per_digest"] / 1000 + AWS_LATENCY_SECONDS["ses"]
+                          + AWS_LATENCY_SECONDS["dynamodb"] * (read_units + write_units))
+    costs = {
+        "ses": digests * PRICES["ses_per_mail"],
+        "lambda": digests * (PRICES["lambda_per_request"] / 10
+                             + per_digest_seconds * SEND_MEMORY_GB * PRICES["lambda_per_gb_second"]),
+        "dynamodb": digests * (read_units * PRICES["dynamodb_per_read_unit"]
+                               + write_units * PRICES["dynamodb_per_write_unit"]),
+        "sqs": digests * sqs_calls * PRICES["sqs_per_request"],
+        "sns_mail_events": digests * PRICES["sns_per_publish"],
+        "s3": 0.0,
+    }
+    infrastructure = sum(v for k, v in costs.items() if k != "ses")
+    return {
+        "digests": digests,
+        "usd": {k: round(v, 4) for k, v in costs.items()},
+        "infrastructure_share_of_ses": round(infrastructure / costs["ses"], 3),
+        "assumptions": "us-east-1 list prices; SendDigests at 1 GB; SES 60 ms and DynamoDB 6 ms per call; "
+                       "one delivery event per mail; inbound mail and S3 storage negligible",
     }
 
 

@@ -5,25 +5,24 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+from local_stack import scenario
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
-from paperboy.readers import ReaderSettings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "daily_papers"
 TOP = 5
 DIGEST_DAYS = 2
-READERS = {
-    "ada@example.org": ReaderSettings(topics=("reinforcement learning", "robot"), count=5),
-    "bruno@example.de": ReaderSettings(
-        topics=("knowledge distillation", "domain adaptation"),
-        excludes=("adversarial",),
-        timezone="Europe/Berlin",
-        send_time=time(7, 30),
-    ),
-    "chen@example.com": ReaderSettings(
-        timezone="America/New_York", send_time=time(6, 0), count=3, format="text"
-    ),
-}
+DOMAIN = "papers.example.org"
+# (who, what they write to subscribe@, what they reply to the confirmation or how they confirm)
+READERS = (
+    ("ada@example.org", "topics: reinforcement learning, robot\ncount 5", "reply"),
+    ("bruno@example.de", "Topics: knowledge distillation; domain adaptation\ntimezone Europe/Berlin", "reply"),
+    ("chen@example.com", "", "click"),
+)
+
+
+def _say(lines: list[str], stack: LocalStack, what: str) -> None:
+    lines.append(f"  {stack.now:%a %d %b %H:%M} UTC  {what}")
 
 
 def run(out: Path) -> str:
@@ -44,22 +43,37 @@ def run(out: Path) -> str:
     ):
         stack.fetch()
         stack.advance(readers_join - first)
-        for address, settings in READERS.items():
-            stack.add_subscriber(address, settings)
-        stack.advance(timedelta(days=DIGEST_DAYS) - timedelta(seconds=1))
+        lines.append("What the readers did, all by email:")
+        for address, body, confirm in READERS:
+            scenario.FILE_STEPS["email"](stack, {"from": address, "to": f"subscribe@{DOMAIN}",
+                                                 "subject": "subscribe", "text": body}, FIXTURES)
+            _say(lines, stack, f"{address} wrote to subscribe@ ({body.replace(chr(10), '; ') or 'empty'})")
+            if confirm == "reply":
+                scenario.FILE_STEPS["reply"](stack, {"from": address, "text": "yes please"}, FIXTURES)
+                _say(lines, stack, f"{address} replied 'yes please' to the confirmation")
+            else:
+                scenario.STEPS["click"](stack, {"to": address, "link": "confirm"})
+                _say(lines, stack, f"{address} clicked the confirmation link")
+        scenario.FILE_STEPS["reply"](stack, {"from": "bruno@example.de",
+                                             "text": "time 7:30\nexclude: adversarial"}, FIXTURES)
+        _say(lines, stack, "bruno@example.de replied: time 7:30 / exclude: adversarial")
+        stack.advance(timedelta(days=1))
+        scenario.FILE_STEPS["reply"](stack, {"from": "ada@example.org", "text": "more 1\nless 2"}, FIXTURES)
+        _say(lines, stack, "ada@example.org replied to her digest: more 1 / less 2")
+        scenario.STEPS["click"](stack, {"to": "chen@example.com", "link": "unsubscribe"})
+        _say(lines, stack, "chen@example.com unsubscribed with one click")
+        stack.advance(timedelta(days=DIGEST_DAYS - 1) - timedelta(seconds=1))
+        lines.append("")
         for day, papers in stack.papers_by_day().items():
             lines.append(f"{day}  ({len(papers)} papers)")
             for rank, paper in enumerate(papers[:TOP], start=1):
                 lines.append(f"  {rank}. {paper['upvotes']:>4} ▲  {paper['title']}")
             lines.append("")
-        lines.append("Readers (joined " + readers_join.strftime("%d %b %H:%M UTC") + "):")
-        for address, settings in READERS.items():
-            wants = ", ".join(settings.topics) or "trending papers"
-            excluded = f", never {', '.join(settings.excludes)}" if settings.excludes else ""
-            lines.append(
-                f"  {address}: {wants}{excluded}; {settings.count} papers at "
-                f"{settings.send_time:%H:%M} {settings.timezone}, {settings.format} mail"
-            )
+        lines.append("Readers now:")
+        for reader in stack.state()["subscribers"]:
+            lines.append(f"  {reader['email']}: {reader['status']}; topics {', '.join(reader['topics']) or '(trending)'}"
+                         f"{'; never ' + ', '.join(reader['excludes']) if reader['excludes'] else ''}; "
+                         f"{reader['count']} papers at {reader['send_time']} {reader['timezone']}")
         lines.append("")
         lines.append("Mail sent:")
         for mail in stack.mailbox.delivered:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import io
 import os
 import sys
 import threading
@@ -26,6 +27,27 @@ RUNTIME_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
 }
+
+
+class _FunctionStdout(io.TextIOBase):
+    """stdout while a handler runs. A logger created at import (powertools Logger) keeps the stdout it
+    saw for the life of the process; this one outlives every stack and writes to the log of whichever
+    function is running now, so a second stack's functions.log gets its lines too."""
+
+    target: TextIO | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return self.target.write(text) if self.target is not None else len(text)
+
+    def flush(self) -> None:
+        if self.target is not None:
+            self.target.flush()
+
+
+FUNCTION_STDOUT = _FunctionStdout()
 
 
 @dataclass
@@ -61,10 +83,12 @@ class LocalFunction:
         os.environ.update(
             {**RUNTIME_ENVIRONMENT, **self.environment, "AWS_LAMBDA_FUNCTION_NAME": self.logical_id}
         )
+        previous, FUNCTION_STDOUT.target = FUNCTION_STDOUT.target, self.log
         try:
-            with contextlib.redirect_stdout(self.log):
+            with contextlib.redirect_stdout(FUNCTION_STDOUT):
                 yield
         finally:
+            FUNCTION_STDOUT.target = previous
             os.environ.clear()
             os.environ.update(saved)
 

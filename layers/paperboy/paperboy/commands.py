@@ -628,6 +628,10 @@ _SEPARATOR = re.compile(r"\s*(?:[:=]|[-–—](?=\s|$))\s*")
 _BULLET = re.compile(r"^(?:[-*•·+]\s*|\d{1,2}[.)]\s+)+")
 
 
+# A word at the start of a line: (singular, as typed, where it ends).
+_Typed = tuple[str, str, int]
+
+
 def _singular(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
@@ -653,25 +657,33 @@ def _distance(left: str, right: str, bound: int) -> int:
     return previous[-1]
 
 
-def _close(typed: str, word: str) -> bool:
-    if typed == word:
+def _plural(word: str) -> str:
+    return word[:-1] + "ies" if word.endswith("y") else word + "s"
+
+
+def _close(typed: _Typed, word: str) -> bool:
+    singular, as_typed, _ = typed
+    if singular == word:
         return True
-    if word not in _FORGIVEN or len(typed) < 4 or typed[0] != word[0]:
+    if word not in _FORGIVEN or len(singular) < 4 or singular[0] != word[0]:
         return False
-    # Two slips in a long word ("unsusbcribe"), one in a short one ("pasue", "resum").
-    return _distance(typed, word, 2) <= (2 if len(word) >= 10 else 1)
+    # Two slips in a long word ("unsusbcribe"), one in a short one ("pasue", "resum"); a misspelt
+    # plural is compared with the plural ("categoires").
+    allowed = 2 if len(word) >= 10 else 1
+    return min(_distance(singular, word, 2), _distance(as_typed, _plural(word), 2)) <= allowed
 
 
-def _head(text: str) -> list[tuple[str, int]]:
-    """The leading words (lower-cased, singular) and where each ends; words joined by a space, a
-    hyphen or an underscore ("time-zone", "opt-out"), up to four."""
-    words: list[tuple[str, int]] = []
+def _head(text: str) -> list[_Typed]:
+    """The leading words (singular, and lower-cased as typed) and where each ends; words joined by
+    a space, a hyphen or an underscore ("time-zone", "opt-out"), up to four."""
+    words: list[_Typed] = []
     position = 0
     while len(words) < 4:
         match = _WORD.match(text, position)
         if match is None:
             break
-        words.append((_singular(match.group().lower()), match.end()))
+        word = match.group().lower()
+        words.append((_singular(word), word, match.end()))
         gap = re.match(r"[ \t]+|[-_](?=[^\W\d_])", text[match.end() :])
         if gap is None:
             break
@@ -687,10 +699,12 @@ def _rule(text: str) -> tuple[_Rule, str, bool] | None:
         for key, rule in _KEYS:
             if len(key) > len(words):
                 continue
-            typed = [word for word, _ in words[: len(key)]]
-            if (typed == key) != exact or not all(_close(t, k) for t, k in zip(typed, key, strict=True)):
+            typed = words[: len(key)]
+            if ([t[0] for t in typed] == key) != exact:
                 continue
-            end = words[len(key) - 1][1]
+            if not all(_close(t, k) for t, k in zip(typed, key, strict=True)):
+                continue
+            end = words[len(key) - 1][2]
             rest = text[end:]
             separator = _SEPARATOR.match(rest)
             if separator:

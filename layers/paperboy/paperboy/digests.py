@@ -9,36 +9,25 @@ certainly refused releases the claim for a retry.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
-
-from pydantic import BaseModel
 
 from paperboy.mailer import Mailer, OutboundMail, SendRejected, SendThrottled
 from paperboy.models import Paper, Pick
 from paperboy.pacing import TokenBucket
+from paperboy.planning import DigestJob
 from paperboy.ranking import RankingIndex, rank
 from paperboy.readers import Format, Frequency, Status, Subscriber
 from paperboy.render import DigestView, Renderer
-from paperboy.schedule import hour_slot, next_due, period_of, slots_of_hour
+from paperboy.schedule import hour_slot, next_due
 from paperboy.store import PaperStore
 from paperboy.subscribers import Conflict, DigestRecord, DigestStatus, SubscriberStore
-from paperboy.tokens import Purpose, Signer
+from paperboy.tokens import Links
 
-# A planner that missed runs (an outage) still finds readers due this many hours back.
-CATCH_UP_HOURS = 3
 # Candidate papers: featured within this many days of the digest (a weekly digest looks back a week).
 DAILY_WINDOW_DAYS = 3
 WEEKLY_WINDOW_DAYS = 7
 _SAVE_ATTEMPTS = 4
-
-
-class DigestJob(BaseModel):
-    """One reader's digest for one period: the message PlanDigests puts on the queue."""
-
-    subscriber_id: str
-    period: date
-    due: datetime
 
 
 class Outcome(StrEnum):
@@ -48,23 +37,6 @@ class Outcome(StrEnum):
     ALREADY_SENT = "already_sent"
     INACTIVE = "inactive"
     PAUSED = "paused"
-
-
-def plan(store: SubscriberStore, now: datetime) -> list[DigestJob]:
-    """Readers due by the end of this UTC hour, found through the sparse Due index."""
-    hour_start = datetime.strptime(hour_slot(now), "%Y-%m-%dT%H").replace(tzinfo=UTC)
-    hour_end = hour_start + timedelta(hours=1)
-    jobs: dict[str, DigestJob] = {}
-    for back in range(CATCH_UP_HOURS, -1, -1):
-        for reader in store.due(slots_of_hour(hour_start - timedelta(hours=back))):
-            if reader.next_due is None or reader.next_due >= hour_end:
-                continue
-            jobs[reader.id] = DigestJob(
-                subscriber_id=reader.id,
-                due=reader.next_due,
-                period=period_of(reader.settings, reader.next_due),
-            )
-    return list(jobs.values())
 
 
 @dataclass
@@ -88,30 +60,6 @@ class CandidatePool:
             self.reads += 1
             found.extend(self.papers.papers_of_day(today - timedelta(days=back)))
         return found
-
-
-@dataclass
-class Links:
-    """Addresses and URLs that carry a reader's tokens."""
-
-    signer: Signer
-    domain: str
-    web_base_url: str
-
-    def reply_address(self, reader: Subscriber) -> str:
-        return f"reply+{self.signer.token(Purpose.REPLY, reader.id, reader.token_version)}@{self.domain}"
-
-    def unsubscribe_url(self, reader: Subscriber) -> str:
-        token = self.signer.token(Purpose.UNSUBSCRIBE, reader.id, reader.token_version)
-        return f"{self.web_base_url.rstrip('/')}/unsubscribe/{token}"
-
-    def unsubscribe_mailto(self, reader: Subscriber) -> str:
-        token = self.signer.token(Purpose.UNSUBSCRIBE, reader.id, reader.token_version)
-        return f"mailto:unsubscribe+{token}@{self.domain}?subject=unsubscribe"
-
-    def confirm_url(self, reader: Subscriber) -> str:
-        token = self.signer.token(Purpose.CONFIRM, reader.id, reader.token_version)
-        return f"{self.web_base_url.rstrip('/')}/confirm/{token}"
 
 
 @dataclass
@@ -154,12 +102,15 @@ class DigestSender:
             paper_ids=[pick.paper.id for pick in picks],
             paper_titles=[pick.paper.display_title for pick in picks],
         )
-        if not self.store.claim_digest(record):
-            return self._already_claimed(reader, job, now)
+        # Everything that can fail slowly happens before the claim, so that nothing but the SES call
+        # itself lies between claiming the period and sending its mail.
+        mail = self.compose(reader, job.period, picks)
         if self.pacer is not None:
             self.pacer.take()
+        if not self.store.claim_digest(record):
+            return self._already_claimed(reader, job, now)
         try:
-            message_id = self.mailer.send(self.compose(reader, job.period, picks))
+            message_id = self.mailer.send(mail)
         except SendThrottled:
             # SES refused for rate, so the mail did not leave: a retry may send it.
             self.store.release_claim(reader.id, job.period)

@@ -25,14 +25,13 @@ from pydantic import BaseModel, Field
 
 from paperboy import subscriptions
 from paperboy.commands import Command, CommandKind, apply, help_text, parse_commands
-from paperboy.digests import Links
 from paperboy.mailer import Mailer, OutboundMail
 from paperboy.readers import MAX_FEEDBACK, WEEKDAYS, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
 from paperboy.render import NoticeView, Renderer
 from paperboy.replies import InboundMessage
 from paperboy.store import PaperStore
 from paperboy.subscribers import DigestRecord, SubscriberStore
-from paperboy.tokens import Purpose, Signer, new_subscriber_id
+from paperboy.tokens import Links, Purpose, Signer, new_subscriber_id
 
 CONFIRMATIONS_PER_DAY = 3
 PENDING_LIFETIME = timedelta(days=7)

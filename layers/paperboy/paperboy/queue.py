@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from paperboy.digests import DigestJob
+from paperboy.planning import DigestJob
 
 _BATCH = 10  # SQS SendMessageBatch limit
 _ATTEMPTS = 3

@@ -21,6 +21,7 @@ from paperboy.models import Pick
 from paperboy.readers import WEEKDAYS, Frequency, ReaderSettings
 
 SUMMARY_CHARACTERS = 230
+PAPER_CACHE = 5000
 MAX_AUTHORS = 3
 COMMAND_EXAMPLES = (
     "more 2",
@@ -73,7 +74,7 @@ def two_lines(pick: Pick) -> str:
     if len(text) <= SUMMARY_CHARACTERS:
         return text
     kept = ""
-    for sentence in _SENTENCE_END.split(text):
+    for sentence in _SENTENCE_END.split(text[: 3 * SUMMARY_CHARACTERS]):
         if len(kept) + len(sentence) + 1 > SUMMARY_CHARACTERS:
             break
         kept = f"{kept} {sentence}".strip()
@@ -138,6 +139,7 @@ class Renderer:
     """Compiled, CSS-inlined templates; build one per container."""
 
     def __init__(self) -> None:
+        self._papers: dict[tuple[str, int, int], dict[str, object]] = {}
         html_env = Environment(loader=BaseLoader(), autoescape=True, undefined=StrictUndefined)
         text_env = Environment(
             loader=BaseLoader(),
@@ -158,15 +160,7 @@ class Renderer:
     def digest(self, view: DigestView) -> RenderedMail:
         subject = digest_subject(view)
         items = [
-            {
-                "number": number,
-                "title": pick.paper.display_title,
-                "paper_url": pick.paper.paper_url,
-                "meta": _meta(pick),
-                "summary": two_lines(pick),
-                "reason": pick.reason,
-                "links": _links(pick),
-            }
+            {**self._paper_view(pick), "number": number, "reason": pick.reason}
             for number, pick in enumerate(view.picks, start=1)
         ]
         topics = ", ".join(view.settings.topics)
@@ -191,6 +185,18 @@ class Renderer:
             text=_tidy(self._text["digest"].render(context)),
             html=self._html["digest"].render(context),
         )
+
+    def _paper_view(self, pick: Pick) -> dict[str, object]:
+        """What a digest shows of a paper, computed once per container: thousands of readers get
+        the same popular papers."""
+        paper = pick.paper
+        key = (paper.id, paper.upvotes, paper.comments)
+        if key not in self._papers:
+            if len(self._papers) > PAPER_CACHE:
+                self._papers.clear()
+            self._papers[key] = {"title": paper.display_title, "paper_url": paper.paper_url,
+                                 "meta": _meta(pick), "summary": two_lines(pick), "links": _links(pick)}
+        return self._papers[key]
 
     def notice(self, kind: str, view: NoticeView) -> RenderedMail:
         context = view.model_dump()

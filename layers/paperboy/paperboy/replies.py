@@ -17,6 +17,7 @@ import quopri
 import re
 import unicodedata
 from collections.abc import Iterator
+from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses
 from html.parser import HTMLParser
@@ -84,7 +85,7 @@ def _header(message: Message, name: str, limit: int = 998) -> str:
         value = message.get(name)
         text = "" if value is None else str(value)
     except Exception:
-        text = _raw_header(message, name)
+        text = _decoded_words(_raw_header(message, name))
     return _one_line(text, limit)
 
 
@@ -95,6 +96,20 @@ def _has(message: Message, name: str) -> bool:
         return False
 
 
+def _raw_headers(message: Message, name: str) -> list[str]:
+    try:
+        return [str(value) for key, value in message.raw_items() if key.lower() == name.lower()]
+    except Exception:
+        return []
+
+
+def _decoded_words(text: str) -> str:
+    try:
+        return str(make_header(decode_header(text)))
+    except Exception:
+        return text
+
+
 def _mailboxes(message: Message, name: str) -> list[tuple[str, str]]:
     """(display name, addr-spec) of every mailbox in every `name` header."""
     try:
@@ -103,7 +118,8 @@ def _mailboxes(message: Message, name: str) -> list[tuple[str, str]]:
             found.extend((a.display_name, a.addr_spec) for a in header.addresses)
         return found
     except Exception:
-        return getaddresses([_raw_header(message, name)])
+        # The policy refuses some hostile headers outright (an encoded CR/LF in a display name).
+        return [(_decoded_words(n), a) for n, a in getaddresses(_raw_headers(message, name))]
 
 
 def _address(spec: str) -> str:
@@ -114,10 +130,7 @@ def _address(spec: str) -> str:
 def _sender(message: Message) -> tuple[str, str]:
     """(address, name) of the one author; a From with several mailboxes (or two From fields) is
     ambiguous, and DMARC vouches for only one of them, so it yields no address."""
-    try:
-        if len(message.get_all("From") or []) != 1:
-            return "", ""
-    except Exception:
+    if len(_raw_headers(message, "From")) != 1:
         return "", ""
     mailboxes = _mailboxes(message, "From")
     if len(mailboxes) != 1:
@@ -260,8 +273,9 @@ def _unbase64(data: bytes) -> bytes:
         return b""
 
 
-def _decode(data: bytes, charset: str | None) -> str:
-    """Declared charset if it fits, else UTF-8, else Windows-1252; never fails."""
+def _decode(data: bytes, charset: str | None, *, cut: bool) -> str:
+    """Declared charset if it fits, else UTF-8, else Windows-1252; never fails. `cut`: data was cut
+    off at our size cap, possibly inside a character."""
     for candidate in (charset, "utf-8", "windows-1252"):
         if not candidate:
             continue
@@ -269,7 +283,7 @@ def _decode(data: bytes, charset: str | None) -> str:
             return data.decode(candidate)
         except UnicodeDecodeError as error:
             # A payload we cut mid-character is still in this charset.
-            if error.start >= len(data) - 8:
+            if cut and error.start >= len(data) - 4:
                 return data.decode(candidate, "replace")
         except (LookupError, ValueError, TypeError):
             continue
@@ -284,26 +298,33 @@ def _param(part: Message, name: str) -> str:
     return value.lower() if isinstance(value, str) else ""
 
 
+def _part_bytes(part: Message) -> bytes:
+    """The part's content as bytes, transfer encoding undone, looking at MAX_ENCODED at most."""
+    encoding = _header(part, "Content-Transfer-Encoding", 50).lower()
+    if encoding in ("base64", "quoted-printable"):
+        payload = part.get_payload()
+        if not isinstance(payload, str):
+            return b""
+        data = _to_bytes(payload[:MAX_ENCODED])
+        return _unbase64(data) if encoding == "base64" else quopri.decodestring(data)
+    # 8bit text: only decode=True hands back the bytes as sent (without it, the email package
+    # has already replaced what the declared charset could not decode).
+    data = part.get_payload(decode=True)
+    return data[:MAX_ENCODED] if isinstance(data, bytes) else b""
+
+
 def _part_text(part: Message, limit: int) -> str:
     try:
-        payload = part.get_payload()
+        data = _part_bytes(part)
     except Exception:
         return ""
-    if not isinstance(payload, str):
-        return ""
-    data = _to_bytes(payload[:MAX_ENCODED])
-    encoding = _header(part, "Content-Transfer-Encoding", 50).lower()
-    if encoding == "base64":
-        data = _unbase64(data)
-    elif encoding == "quoted-printable":
-        data = quopri.decodestring(data)
     try:
         charset = part.get_content_charset()
     except Exception:
         charset = None
     if not (isinstance(charset, str) and _CHARSET.fullmatch(charset)):
         charset = None
-    text = _decode(data[: limit * 4], charset)[:limit]
+    text = _decode(data[: limit * 4], charset, cut=len(data) > limit * 4)[:limit]
     if _param(part, "format") == "flowed":
         text = _unflow(text, delsp=_param(part, "delsp") == "yes")
     return text
@@ -525,14 +546,23 @@ _ATTRIBUTIONS = [
         r"(em|no dia)\b.{1,300}\bescreveu\s*:",
         r"den\b.{1,300}\bskrev\b.{0,300}:",
         r"(w dniu|dnia)\b.{1,300}\bnapisał(a)?\s*:",
-        # No leading word, but a date or an address: "2026-11-23 8:00 GMT+01:00, Paperboy wrote:".
+    )
+]
+# One line only, never joined with the line above: they have no leading word to anchor them.
+_LOOSE_ATTRIBUTIONS = [
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        # A date or an address: "2026-11-23 8:00 GMT+01:00, Paperboy wrote:".
         r"(?=.*[\d@]).{1,300}\b(wrote|schrieb|a écrit|escribió|ha scritto|schreef|escreveu|skrev)\s*:",
+        # Lotus Notes: "Paperboy <digest@...> wrote on 23/11/2026 08:00:00:".
+        r".{1,300}\bwrote on \d.{1,60}:",
     )
 ]
 _ATTRIBUTION_START = re.compile(r"(on|am|le|el|il|op|em|no dia|den|w dniu|dnia)\b", re.IGNORECASE)
 _ORIGINAL = re.compile(
     r"-{2,}\s*(original message|ursprüngliche nachricht|originalnachricht|message d'origine|"
-    r"mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande|mensagem original)"
+    r"mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande|mensagem original|"
+    r"原始邮件|原始郵件|元のメッセージ)"
     r"\s*-{2,}"
     r"|-{2,}\s*(forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|"
     r"messaggio inoltrato|doorgestuurd bericht)\s*-{2,}"
@@ -573,7 +603,10 @@ def _tidy(line: str) -> str:
 
 
 def _header_block(lines: list[str], start: int) -> bool:
-    """An unquoted `From: ... Sent: ... To: ... Subject:` block (Outlook) starts here."""
+    """An unquoted `From: ... Sent: ... To: ... Subject:` block (Outlook) starts here; GMX and
+    web.de put the date first (`Gesendet: ...` then `Von: ...`)."""
+    if _HEADER_OTHER.match(lines[start].strip()) and start + 1 < len(lines):
+        return not _HEADER_OTHER.match(lines[start + 1].strip()) and _header_block(lines, start + 1)
     if not _HEADER_FROM.fullmatch(lines[start].strip()):
         return False
     following = [line.strip() for line in lines[start + 1 : start + 8] if line.strip()][:5]
@@ -587,7 +620,7 @@ def _attribution(lines: list[str], start: int) -> int:
     first = lines[start].strip()
     if len(first) > 400:
         return 0
-    if any(pattern.fullmatch(first) for pattern in _ATTRIBUTIONS):
+    if any(pattern.fullmatch(first) for pattern in (*_ATTRIBUTIONS, *_LOOSE_ATTRIBUTIONS)):
         return 1
     if not _ATTRIBUTION_START.match(first):
         return 0
@@ -599,7 +632,7 @@ def _attribution(lines: list[str], start: int) -> int:
         joined = f"{joined} {following}"
         if len(joined) > 400:
             break
-        if any(pattern.fullmatch(joined) for pattern in _ATTRIBUTIONS[:-1]):
+        if any(pattern.fullmatch(joined) for pattern in _ATTRIBUTIONS):
             # "On Monday I'm away" just above a one-line attribution is the person's own line.
             rest = " ".join(line.strip() for line in lines[start + 1 : start + span])
             return 0 if any(pattern.fullmatch(rest) for pattern in _ATTRIBUTIONS) else span
@@ -660,7 +693,7 @@ def _below_quotes(lines: list[str], index: int) -> str:
             continue
         if line.strip() and not after_quote:
             return ""
-        if after_quote:
+        if after_quote and (line.strip() or (kept and kept[-1].strip())):
             kept.append(line)
         index += 1
     return _trimmed(kept)

@@ -18,8 +18,20 @@ _ALWAYS_FROM = {
     "hf_daily_papers": ("upvotes", "comments", "github_url", "project_url", "ai_summary", "keywords"),
     "arxiv": ("categories",),
 }
-# Set once, by whichever source sees the paper first; a re-fetch never moves them.
-_FIRST_SEEN = ("day", "source", "first_seen", "published_at", "title", "display_title", "summary")
+# Set once, by whichever source sees the paper first; a re-fetch never moves them. upvotes is the
+# ByDay index's sort key: a paper first seen on arXiv (no votes) must still carry it, or the sparse
+# index leaves it out of its day; Hugging Face then refreshes it (it is in _ALWAYS_FROM).
+_FIRST_SEEN = (
+    "day",
+    "source",
+    "first_seen",
+    "published_at",
+    "title",
+    "display_title",
+    "summary",
+    "upvotes",
+    "comments",
+)
 
 
 def _to_item(paper: Paper) -> dict[str, Any]:
@@ -57,7 +69,7 @@ class PaperStore:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         assignments: list[str] = []
-        for field in (*_FIRST_SEEN, *refreshed):
+        for field in dict.fromkeys((*_FIRST_SEEN, *refreshed)):
             if item.get(field) is None:
                 continue
             names[f"#{field}"] = field

@@ -71,7 +71,9 @@ _WRAPPERS = re.compile(
     r"\\(?:text\w*|math\w*|emph|operatorname|boldsymbol|bm|hat|tilde|bar|vec|underline)\s*\{([^{}]*)\}"
 )
 _SCRIPT = re.compile(r"([\^_])\s*(\{[^{}]*\}|\\?\w)")
-_MATH = re.compile(r"\$\$?(.+?)\$\$?", re.DOTALL)
+# A dollar that opens math touches its first character and one that closes it touches its last and
+# is not followed by a digit (as in pandoc), so "the $5 model" is money, not math; \$ is never math.
+_MATH = re.compile(r"(?<!\\)\$\$?(?!\s)(.+?)(?<![\s\\])\$\$?(?!\d)", re.DOTALL)
 _COMMAND = re.compile(r"\\([A-Za-z]+)\s*")
 _ESCAPED = re.compile(r"\\([&%$#_{}])")
 _SPACE = re.compile(r"\s+")
@@ -87,11 +89,19 @@ def _script(match: re.Match[str]) -> str:
     return f"^{body}" if marker == "^" else f"_{body}"
 
 
+def _math_command(match: re.Match[str]) -> str:
+    name = match.group(1)
+    if name in _SYMBOLS:
+        return _SYMBOLS[name]
+    # An operator name (\log n, \max x) is a word: keep the space that separates it from the next.
+    return name + (" " if match.group(0) != f"\\{name}" else "")
+
+
 def _math(match: re.Match[str]) -> str:
     text = match.group(1)
     for _ in range(3):  # nested wrappers such as \mathbf{\hat{x}}
         text = _WRAPPERS.sub(r"\1", text)
-    text = _COMMAND.sub(lambda m: _SYMBOLS.get(m.group(1), m.group(1)), text)
+    text = _COMMAND.sub(_math_command, text)
     text = _SCRIPT.sub(_script, text)
     return text.replace("{", "").replace("}", "")
 

@@ -11,7 +11,12 @@ import base64
 import hashlib
 import hmac
 import re
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from paperboy.readers import Subscriber
 
 _MAC_CHARS = 16  # 80 bits: unguessable, and `reply+<id>.<mac>` stays far below 64 octets
 _TOKEN = re.compile(r"^([a-z2-7]{10,26})\.([a-z2-7]{16})$")
@@ -55,3 +60,27 @@ def parse(token: str) -> tuple[str, str] | None:
 def new_subscriber_id(random_bytes: bytes) -> str:
     """A reader id from 10 random bytes: 16 lower-case base32 characters."""
     return base64.b32encode(random_bytes[:10]).decode().lower()
+
+
+@dataclass
+class Links:
+    """Addresses and URLs that carry a reader's tokens."""
+
+    signer: Signer
+    domain: str
+    web_base_url: str
+
+    def reply_address(self, reader: Subscriber) -> str:
+        return f"reply+{self.signer.token(Purpose.REPLY, reader.id, reader.token_version)}@{self.domain}"
+
+    def unsubscribe_url(self, reader: Subscriber) -> str:
+        token = self.signer.token(Purpose.UNSUBSCRIBE, reader.id, reader.token_version)
+        return f"{self.web_base_url.rstrip('/')}/unsubscribe/{token}"
+
+    def unsubscribe_mailto(self, reader: Subscriber) -> str:
+        token = self.signer.token(Purpose.UNSUBSCRIBE, reader.id, reader.token_version)
+        return f"mailto:unsubscribe+{token}@{self.domain}?subject=unsubscribe"
+
+    def confirm_url(self, reader: Subscriber) -> str:
+        token = self.signer.token(Purpose.CONFIRM, reader.id, reader.token_version)
+        return f"{self.web_base_url.rstrip('/')}/confirm/{token}"

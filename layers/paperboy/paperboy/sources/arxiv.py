@@ -23,6 +23,8 @@ _NS = {"arxiv": "http://arxiv.org/schemas/atom", "dc": "http://purl.org/dc/eleme
 _ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 _ABSTRACT_PREFIX = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*Abstract:\s*", re.DOTALL)
 WANTED_ANNOUNCEMENTS = frozenset({"new", "cross"})
+# What follows a comma inside one author's name rather than starting the next.
+_NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 
 
 def feed_url(base_url: str, categories: list[str]) -> str:
@@ -37,7 +39,8 @@ def _text(element: ElementTree.Element, path: str) -> str:
 def parse_feed(body: bytes, fallback_day: date) -> DayListing:
     """Parse one RSS document. Raises ValueError when it is not an RSS feed at all."""
     try:
-        root = ElementTree.fromstring(body)
+        # CPython's expat resolves no external entities and caps entity expansion (expat >= 2.4).
+        root = ElementTree.fromstring(body)  # noqa: S314
     except ElementTree.ParseError as error:
         raise ValueError(f"not XML: {error}") from error
     channel = root.find("channel")
@@ -70,11 +73,22 @@ def _paper(item: ElementTree.Element, day: date) -> Paper:
         title=normalise_whitespace(title),
         display_title=display_title(title),
         summary=normalise_whitespace(_ABSTRACT_PREFIX.sub("", _text(item, "description"))),
-        authors=tuple(name.strip() for name in creators.split(",") if name.strip()),
+        authors=_authors(creators),
         categories=tuple(c.text.strip() for c in item.findall("category") if c.text and c.text.strip()),
         day=day,
         source=SOURCE,
     )
+
+
+def _authors(creators: str) -> tuple[str, ...]:
+    """`dc:creator` is comma-separated, but a name may hold a comma itself ("Robert L. Logan, IV")."""
+    names: list[str] = []
+    for part in (normalise_whitespace(part) for part in creators.split(",")):
+        if names and part.lower() in _NAME_SUFFIXES:
+            names[-1] = f"{names[-1]}, {part}"
+        elif part:
+            names.append(part)
+    return tuple(names)
 
 
 def _day(rfc822: str) -> date | None:

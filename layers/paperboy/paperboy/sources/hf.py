@@ -109,7 +109,11 @@ def parse_items(raw: object, day: date) -> tuple[list[Paper], list[str]]:
 
 
 def _decode(body: bytes) -> object:
-    return json.loads(body)
+    """A page is a JSON array; anything else (an error object with status 200) is a bad response."""
+    raw = json.loads(body)
+    if not isinstance(raw, list):
+        raise ValueError(f"expected a JSON array, got {type(raw).__name__}")
+    return raw
 
 
 def fetch_day(client: HttpClient, base_url: str, day: date) -> DayListing:

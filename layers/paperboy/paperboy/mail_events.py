@@ -1,0 +1,355 @@
+"""SES's feedback on mail Paperboy sent: hard bounces and complaints take an address off the list.
+
+SES publishes the configuration set's events to SNS; `handle` takes the decoded SNS `Message`.
+Event publishing names the kind `eventType`, identity notifications `notificationType`; everything
+else is shaped alike, so one set of models reads both. Whatever cannot be read is ignored with a
+reason, never raised: a retry would not make junk readable, and SNS would only redeliver it.
+
+- Permanent bounce (every subtype, `OnAccountSuppressionList` included: SES will not deliver to the
+  address, and each attempt still costs quota and creates another event) -> reader `suppressed`.
+- Complaint -> `suppressed`, unless the ISP's feedback type is `not-spam` (a correction, not a complaint).
+- Transient or Undetermined bounce (published only after SES stopped retrying) -> counted; the
+  `TRANSIENT_LIMIT`-th in a row suppresses. A Delivery event for the address resets the count:
+  only SES knows that a later mail arrived (sending is not arriving: a mail that bounces is sent).
+- Redelivered SNS messages: suppressing twice changes nothing, and a transient bounce whose
+  feedbackId the reader already counted is not counted again. The id list lives on the profile and
+  is written in the same versioned put as the counter, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from email.utils import parseaddr
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from paperboy.readers import Status, Subscriber
+from paperboy.subscribers import SubscriberStore
+from paperboy.subscriptions import change
+
+# Transient bounces in a row that suppress an address: five digests, most of a week for a daily reader.
+TRANSIENT_LIMIT = 5
+# feedbackIds remembered per reader: SNS and Lambda redeliver within hours, not 20 bounces later.
+COUNTED_BOUNCES = 20
+NOT_SPAM = "not-spam"
+
+
+class _SesModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
+
+
+class Mail(_SesModel):
+    """The mail an event is about (only what Paperboy reads; headers are left out)."""
+
+    message_id: str = ""
+    timestamp: datetime | None = None
+    source: str = ""
+    destination: list[str] = Field(default_factory=list)
+    tags: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Recipient(_SesModel):
+    email_address: str
+    action: str | None = None
+    status: str | None = None
+    diagnostic_code: str | None = None
+
+
+class BounceType(StrEnum):
+    PERMANENT = "Permanent"
+    TRANSIENT = "Transient"
+    UNDETERMINED = "Undetermined"
+
+
+class Bounce(_SesModel):
+    bounce_type: BounceType
+    bounce_sub_type: str = ""
+    bounced_recipients: list[Recipient] = Field(min_length=1)
+    timestamp: datetime | None = None
+    feedback_id: str = ""
+    reporting_mta: str | None = Field(default=None, alias="reportingMTA")
+
+
+class Complaint(_SesModel):
+    complained_recipients: list[Recipient] = Field(min_length=1)
+    timestamp: datetime | None = None
+    feedback_id: str = ""
+    # Only when the ISP attached a feedback report: abuse, auth-failure, fraud, not-spam, other, virus.
+    complaint_feedback_type: str | None = None
+    complaint_sub_type: str | None = None
+    user_agent: str | None = None
+    arrival_date: datetime | None = None
+
+
+class Delivery(_SesModel):
+    timestamp: datetime | None = None
+    processing_time_millis: int | None = None
+    recipients: list[str] = Field(min_length=1)
+    smtp_response: str | None = None
+    reporting_mta: str | None = Field(default=None, alias="reportingMTA")
+
+
+class Send(_SesModel):
+    """Always empty."""
+
+
+class Reject(_SesModel):
+    reason: str | None = None
+
+
+class DeliveryDelay(_SesModel):
+    delay_type: str | None = None
+    delayed_recipients: list[Recipient] = Field(default_factory=list)
+    expiration_time: datetime | None = None
+    reporting_mta: str | None = Field(default=None, alias="reportingMTA")
+    timestamp: datetime | None = None
+
+
+class _Event(_SesModel):
+    kind: str = Field(validation_alias=AliasChoices("eventType", "notificationType"))
+    mail: Mail = Field(default_factory=Mail)
+
+
+class BounceEvent(_Event):
+    bounce: Bounce
+
+
+class ComplaintEvent(_Event):
+    complaint: Complaint
+
+
+class DeliveryEvent(_Event):
+    delivery: Delivery
+
+
+class SendEvent(_Event):
+    send: Send = Field(default_factory=Send)
+
+
+class RejectEvent(_Event):
+    reject: Reject = Field(default_factory=Reject)
+
+
+class DeliveryDelayEvent(_Event):
+    delivery_delay: DeliveryDelay = Field(default_factory=DeliveryDelay)
+
+
+type MailEvent = BounceEvent | ComplaintEvent | DeliveryEvent | SendEvent | RejectEvent | DeliveryDelayEvent
+
+EVENT_MODELS: dict[str, type[_Event]] = {
+    "Bounce": BounceEvent,
+    "Complaint": ComplaintEvent,
+    "Delivery": DeliveryEvent,
+    "Send": SendEvent,
+    "Reject": RejectEvent,
+    "DeliveryDelay": DeliveryDelayEvent,
+}
+
+
+class UnusableEvent(ValueError):
+    """The message is not an SES event Paperboy can read; the text says why."""
+
+
+def parse_event(message: dict[str, Any] | str | bytes) -> MailEvent:
+    """The SES event in an SNS `Message` (JSON text or already decoded). Raises UnusableEvent."""
+    if isinstance(message, str | bytes):
+        try:
+            message = json.loads(message)
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+            raise UnusableEvent("not JSON") from None
+    if not isinstance(message, dict):
+        raise UnusableEvent("not a JSON object")
+    kind = message.get("eventType") or message.get("notificationType")
+    if not isinstance(kind, str):
+        raise UnusableEvent("no eventType or notificationType")
+    model = EVENT_MODELS.get(kind)
+    if model is None:
+        raise UnusableEvent(f"{kind[:40]} events are not used")
+    try:
+        return model.model_validate(message)  # type: ignore[return-value]
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:3])
+        raise UnusableEvent(f"malformed {kind} event ({problems})") from None
+
+
+class Signal(StrEnum):
+    """What SES reported about one recipient."""
+
+    PERMANENT_BOUNCE = "permanent_bounce"
+    TRANSIENT_BOUNCE = "transient_bounce"  # Transient and Undetermined
+    COMPLAINT = "complaint"
+    NOT_SPAM = "not_spam"  # a complaint report that says the mail was wanted
+    DELIVERY = "delivery"
+    OTHER = "other"  # Send, Reject, DeliveryDelay, unknown kinds, junk
+
+
+class Action(StrEnum):
+    """What Paperboy did about it."""
+
+    SUPPRESSED = "suppressed"  # the reader is never mailed again (this event did it)
+    ALREADY_SUPPRESSED = "already_suppressed"
+    COUNTED = "counted"  # one more transient bounce, below the limit
+    DUPLICATE = "duplicate"  # this bounce was counted before (SNS redelivered it)
+    RESET = "reset"  # a delivery cleared the transient bounce count
+    UNCHANGED = "unchanged"
+    UNKNOWN_RECIPIENT = "unknown_recipient"
+    IGNORED = "ignored"
+
+
+class Outcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    signal: Signal
+    action: Action
+    at: datetime
+    email: str | None = None
+    subscriber_id: str | None = None
+    transient_bounces: int | None = None
+    # The bounce subtype, the complaint's feedback type, or why the event was ignored.
+    detail: str = ""
+    # SES's id of the mail concerned (the one send_email returned).
+    message_id: str = ""
+
+
+type Edit = Callable[[Subscriber], tuple[Subscriber, Action]]
+
+_SUPPRESS = {"status": Status.SUPPRESSED, "next_due": None, "paused_until": None}
+
+
+def handle(
+    store: SubscriberStore,
+    event_message: dict[str, Any] | str | bytes,
+    now: datetime,
+    *,
+    transient_limit: int = TRANSIENT_LIMIT,
+) -> list[Outcome]:
+    """Apply one SES event (the decoded SNS `Message`) to the readers it names; one outcome per recipient."""
+    try:
+        event = parse_event(event_message)
+    except UnusableEvent as error:
+        return [Outcome(signal=Signal.OTHER, action=Action.IGNORED, at=now, detail=str(error))]
+
+    def each(
+        recipients: list[Recipient] | list[str], signal: Signal, detail: str, edit: Edit | None
+    ) -> list[Outcome]:
+        outcomes = []
+        for email in _emails(recipients):
+            action, reader, note = Action.IGNORED, None, detail
+            if not email:
+                note = "recipient is not an address"
+            elif edit is not None:
+                action, reader = _apply(store, email, edit)
+            outcomes.append(
+                Outcome(
+                    signal=signal,
+                    action=action,
+                    at=now,
+                    email=email or None,
+                    detail=note,
+                    message_id=event.mail.message_id,
+                    subscriber_id=reader.id if reader else None,
+                    transient_bounces=reader.transient_bounces if reader else None,
+                )
+            )
+        return outcomes
+
+    match event:
+        case BounceEvent(bounce=bounce) if bounce.bounce_type is BounceType.PERMANENT:
+            return each(bounce.bounced_recipients, Signal.PERMANENT_BOUNCE, bounce.bounce_sub_type, _suppress)
+        case BounceEvent(bounce=bounce):
+            # Without a feedbackId the mail's id still tells a redelivery from a new bounce.
+            counting = _count(bounce.feedback_id or event.mail.message_id, transient_limit)
+            detail = f"{bounce.bounce_type}/{bounce.bounce_sub_type}"
+            return each(bounce.bounced_recipients, Signal.TRANSIENT_BOUNCE, detail, counting)
+        case ComplaintEvent(complaint=complaint) if _not_spam(complaint):
+            return each(complaint.complained_recipients, Signal.NOT_SPAM, NOT_SPAM, None)
+        case ComplaintEvent(complaint=complaint):
+            detail = complaint.complaint_feedback_type or complaint.complaint_sub_type or "unspecified"
+            return each(complaint.complained_recipients, Signal.COMPLAINT, detail, _suppress)
+        case DeliveryEvent(delivery=delivery):
+            return each(delivery.recipients, Signal.DELIVERY, "", _reset)
+        case _:
+            return [
+                Outcome(
+                    signal=Signal.OTHER,
+                    action=Action.IGNORED,
+                    at=now,
+                    detail=f"{event.kind} changes nothing",
+                    message_id=event.mail.message_id,
+                )
+            ]
+
+
+def _not_spam(complaint: Complaint) -> bool:
+    return (complaint.complaint_feedback_type or "").lower() == NOT_SPAM
+
+
+def _emails(recipients: list[Recipient] | list[str]) -> list[str]:
+    """Bare lower-case addresses, each once ("" for one that is none); a DSN may say `Name <a@b>`."""
+    found: dict[str, None] = {}
+    for recipient in recipients:
+        text = recipient if isinstance(recipient, str) else recipient.email_address
+        address = parseaddr(text)[1].strip().lower()
+        found[address if "@" in address else ""] = None
+    return list(found)
+
+
+def _apply(store: SubscriberStore, email: str, edit: Edit) -> tuple[Action, Subscriber | None]:
+    """Edit the reader the address belongs to under the profile's version; the action and the reader."""
+    reader = store.by_email(email)
+    if reader is None:
+        return Action.UNKNOWN_RECIPIENT, None
+    edited, action = edit(reader)
+    if edited == reader:
+        # Nothing to write (most deliveries, redeliveries): spare the read and the write `change` would do.
+        return action, reader
+    actions: list[Action] = []
+
+    def recorded(current: Subscriber) -> Subscriber:
+        # `change` edits again after a concurrent write: the action is the one of the read it saved.
+        edited, action = edit(current)
+        actions.append(action)
+        return edited
+
+    try:
+        saved = change(store, reader.id, recorded)
+    except LookupError:  # the reader was deleted since the address was looked up
+        return Action.UNKNOWN_RECIPIENT, None
+    return actions[-1], saved
+
+
+def _suppress(reader: Subscriber) -> tuple[Subscriber, Action]:
+    if reader.status is Status.SUPPRESSED:
+        return reader, Action.ALREADY_SUPPRESSED
+    return reader.model_copy(update=_SUPPRESS), Action.SUPPRESSED
+
+
+def _count(feedback_id: str, limit: int) -> Edit:
+    def edit(reader: Subscriber) -> tuple[Subscriber, Action]:
+        if reader.status is Status.SUPPRESSED:
+            return reader, Action.ALREADY_SUPPRESSED
+        if feedback_id and feedback_id in reader.counted_bounces:
+            return reader, Action.DUPLICATE
+        count = reader.transient_bounces + 1
+        counted = (
+            [*reader.counted_bounces, feedback_id][-COUNTED_BOUNCES:]
+            if feedback_id
+            else reader.counted_bounces
+        )
+        update: dict[str, Any] = {"transient_bounces": count, "counted_bounces": counted}
+        if count >= limit:
+            return reader.model_copy(update={**update, **_SUPPRESS}), Action.SUPPRESSED
+        return reader.model_copy(update=update), Action.COUNTED
+
+    return edit
+
+
+def _reset(reader: Subscriber) -> tuple[Subscriber, Action]:
+    if reader.status is Status.SUPPRESSED or reader.transient_bounces == 0:
+        return reader, Action.UNCHANGED
+    return reader.model_copy(update={"transient_bounces": 0}), Action.RESET

@@ -1,0 +1,121 @@
+"""Cold start of every handler: a fresh interpreter imports the handler (with the environment the
+template gives it) and serves its first event, against moto served over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from moto.server import ThreadedMotoServer
+
+from local_stack import inbound as local_inbound
+from local_stack.lambdas import RUNTIME_ENVIRONMENT
+from local_stack.sources import SourceFixtures
+from local_stack.stack import LocalStack
+from local_stack.web import function_url_event
+from paperboy.readers import ReaderSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+CHILD = """
+import importlib.util, json, sys, time
+started = time.perf_counter()
+spec = importlib.util.spec_from_file_location("app", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+sys.modules["app"] = module  # as Lambda's runtime imports it
+spec.loader.exec_module(module)
+imported = time.perf_counter()
+
+class Context:
+    function_name = "cold"; memory_limit_in_mb = 512; aws_request_id = "cold-start"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:cold"
+    def get_remaining_time_in_millis(self): return 60000
+
+event = json.load(open(sys.argv[2]))
+module.handler(event, Context())
+done = time.perf_counter()
+print(json.dumps({"import_ms": 1000 * (imported - started), "first_invocation_ms": 1000 * (done - imported)}))
+"""
+
+
+def _events(stack: LocalStack, reader_id: str) -> dict[str, dict[str, Any]]:
+    reader = stack.subscribers.get(reader_id)
+    assert reader is not None
+    sender = stack.functions["SendDigestsFunction"]._module
+    links = sender.SENDER.links if sender else None
+    raw = local_inbound.compose(
+        local_inbound.InboundSpec.model_validate({"from": reader.email, "text": "count 4"}),
+        to=links.reply_address(reader) if links else "", now=stack.now, subject="Re: papers")
+    message_id = "coldstartmessage0001"
+    stack.aws.client("s3").put_object(Bucket=stack.template.attributes["InboundMailBucket"]["Ref"],
+                                      Key=f"inbound/{message_id}", Body=raw)
+    job = {"subscriber_id": reader.id, "period": (stack.now + timedelta(days=1)).date().isoformat(),
+           "due": stack.now.isoformat()}
+    web = stack.template.function_urls["WebFunction"]
+    return {
+        "FetchPapersFunction": json.loads((EVENTS / "fetch_papers.json").read_text()),
+        "PlanDigestsFunction": json.loads((EVENTS / "plan_digests.json").read_text()),
+        "SendDigestsFunction": {"Records": [{
+            "messageId": "cold-1", "receiptHandle": "cold", "body": json.dumps(job),
+            "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
+            "eventSource": "aws:sqs", "eventSourceARN": stack.template.attributes["DigestQueue"]["Arn"],
+            "awsRegion": "us-east-1"}]},
+        "WebFunction": function_url_event("GET", f"{web}unsubscribe/{links.unsubscribe_url(reader).rsplit('/', 1)[1]}")
+        if links else function_url_event("GET", f"{web}subscribe"),
+        "InboundMailFunction": local_inbound.ses_event(
+            message_id=message_id, source=reader.email, recipients=[links.reply_address(reader)] if links else [],
+            verdicts=dict.fromkeys(local_inbound.VERDICT_NAMES, "PASS"), function_arn="cold", raw=raw, now=stack.now),
+        "MailEventsFunction": json.loads((EVENTS / "mail_events_bounce.json").read_text()),
+    }
+
+
+def run(runs: int = 3) -> dict[str, Any]:
+    fixtures = SourceFixtures()
+    fixtures.add_hf_directory(ROOT / "tests" / "fixtures" / "daily_papers")
+    results: dict[str, Any] = {}
+    with LocalStack(domain="papers.example.org", start=datetime(2026, 11, 23, 5, tzinfo=UTC),
+                    fixtures=fixtures) as stack:
+        stack.fetch()
+        reader = stack.add_subscriber("cold@example.org", ReaderSettings(topics=("transfer learning",)))
+        stack.advance(timedelta(hours=4))
+        events = _events(stack, reader.id)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+        server.start()
+        try:
+            host, port = server.get_host_and_port()
+            with tempfile.TemporaryDirectory() as folder:
+                script = Path(folder) / "child.py"
+                script.write_text(CHILD)
+                for logical, function in stack.functions.items():
+                    event_file = Path(folder) / f"{logical}.json"
+                    event_file.write_text(json.dumps(events[logical]))
+                    environment = {
+                        "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "layers" / "paperboy"),
+                        "AWS_DEFAULT_REGION": "us-east-1", **RUNTIME_ENVIRONMENT, **function.environment,
+                        "AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_LAMBDA_FUNCTION_NAME": logical,
+                        "POWERTOOLS_METRICS_DISABLED": "false",
+                    }
+                    samples = []
+                    for _ in range(runs):
+                        done = subprocess.run(
+                            [sys.executable, str(script), str(function.code_dir / "app.py"), str(event_file)],
+                            env=environment, capture_output=True, text=True, timeout=120, check=False)
+                        lines = [line for line in done.stdout.splitlines() if line.startswith('{"import_ms"')]
+                        if done.returncode != 0 or not lines:
+                            raise RuntimeError(f"{logical} cold start failed: {done.stderr[-2000:]}")
+                        samples.append(json.loads(lines[-1]))
+                    imports = statistics.median(s["import_ms"] for s in samples)
+                    first = statistics.median(s["first_invocation_ms"] for s in samples)
+                    results[logical.removesuffix("Function")] = {
+                        "import_ms": round(imports), "first_invocation_ms": round(first),
+                        "cold_start_ms": round(imports + first)}
+        finally:
+            server.stop()
+    return results

@@ -1,0 +1,74 @@
+"""Shared fixtures: fake AWS credentials for every test, the fixture corpus, moto, the source server."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from local_stack.sources import SourceFixtures, SourceServer
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach a real AWS account, whatever the developer's shell exports."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+class Corpus:
+    """The real-title fixture days (`tests/fixtures/daily_papers/YYYY-MM-DD.json`, HF API shape)."""
+
+    directory = FIXTURES / "daily_papers"
+
+    @property
+    def days(self) -> list[str]:
+        return sorted(path.stem for path in self.directory.glob("*.json"))
+
+    def path(self, day: str) -> Path:
+        return self.directory / f"{day}.json"
+
+    def items(self, day: str) -> list[dict[str, Any]]:
+        """A fresh copy of the day's raw items, safe to modify."""
+        return copy.deepcopy(json.loads(self.path(day).read_text()))
+
+    def write(self, directory: Path, day: str, items: list[dict[str, Any]]) -> Path:
+        """Write (modified) items as a day file under `directory`, for a source server to serve."""
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{day}.json"
+        path.write_text(json.dumps(items))
+        return path
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Corpus:
+    return Corpus()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto plays AWS for the duration of the test."""
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def source_server(corpus: Corpus) -> Iterator[SourceServer]:
+    """The fixture HTTP server on 127.0.0.1, serving every corpus day; `.fixtures.faults` scripts errors."""
+    fixtures = SourceFixtures()
+    fixtures.add_hf_directory(corpus.directory)
+    server = SourceServer(fixtures).start()
+    try:
+        yield server
+    finally:
+        server.stop()

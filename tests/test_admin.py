@@ -1,0 +1,82 @@
+"""The operator tool against the local stack: what an operator sees and changes."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from local_stack.sources import SourceFixtures
+from local_stack.stack import LocalStack
+from paperboy.admin import Admin, run
+from paperboy.readers import ReaderSettings
+from paperboy.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures" / "daily_papers"
+
+
+@pytest.fixture
+def stack():
+    fixtures = SourceFixtures()
+    fixtures.add_hf_directory(FIXTURES)
+    with LocalStack(domain="papers.example.org", start=datetime(2026, 11, 23, 5, tzinfo=UTC),
+                    fixtures=fixtures) as running:
+        running.fetch()
+        running.add_subscriber("ada@example.org", ReaderSettings(topics=("reinforcement learning",), count=3))
+        running.add_subscriber("bo@example.org", ReaderSettings())
+        yield running
+
+
+@pytest.fixture
+def admin(stack):
+    settings = Settings.from_env(stack.functions["SendDigestsFunction"].environment)
+    return Admin(settings)
+
+
+def command(admin, stack, *argv):
+    out = io.StringIO()
+    status = run(admin, list(argv), out, now=stack.now)
+    return status, out.getvalue()
+
+
+def test_stats_count_readers_by_status_and_digests_sent_today(admin, stack):
+    stack.advance(timedelta(hours=4))
+    status, out = command(admin, stack, "stats")
+    stats = json.loads(out)
+    assert status == 0
+    assert stats["readers"] == 2 and stats["active"] == 2 and stats["sent_today"] == 2
+
+
+def test_preview_renders_the_next_digest_without_sending(admin, stack):
+    status, out = command(admin, stack, "preview", "ada@example.org")
+    assert status == 0
+    assert out.startswith("Subject: 3 papers for") and "reinforcement learning" in out.lower()
+    assert stack.mailbox.collect() == []
+
+
+def test_set_and_status_change_a_reader(admin, stack):
+    status, out = command(admin, stack, "set", "ada@example.org", "topics=robotics, speech", "count=5",
+                          "timezone=Europe/Berlin")
+    row = json.loads(out)
+    assert status == 0 and row["topics"] == "robotics; speech" and row["count"] == 5
+    assert row["timezone"] == "Europe/Berlin"
+    status, out = command(admin, stack, "status", "bo@example.org", "paused")
+    assert json.loads(out)["status"] == "paused"
+    assert command(admin, stack, "set", "ada@example.org", "count=99")[0] == 1
+
+
+def test_find_export_and_resend(admin, stack):
+    stack.advance(timedelta(hours=4))
+    assert [row["email"] for row in json.loads(command(admin, stack, "find", "ada")[1])] == ["ada@example.org"]
+    exported = command(admin, stack, "export", "--csv")[1].splitlines()
+    assert exported[0].startswith("id,email,status") and len(exported) == 3
+    before = len(stack.mailbox.collect()) + len(stack.mailbox.delivered)
+    status, out = command(admin, stack, "resend", "ada@example.org", date(2026, 11, 23).isoformat())
+    assert status == 0 and json.loads(out)["message_id"]
+    stack.mailbox.collect()
+    assert len(stack.mailbox.delivered) == before + 1
+    assert command(admin, stack, "resend", "ada@example.org", "2026-11-01")[0] == 1
+    assert command(admin, stack, "show", "nobody@example.org")[0] == 1
