@@ -19,7 +19,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 SCENARIO ?=
 OUT ?= out/scenario
 
-.PHONY: help venv lint validate build unit test demo scenario bench faults lock clean
+.PHONY: help venv lint validate build browser unit test demo scenario bench faults lock clean
 
 help:
 	@echo "make test      lint, template checks, sam build and the test suite"
@@ -48,7 +48,12 @@ validate: $(STAMP)
 build: $(STAMP)
 	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build
 
-unit: $(STAMP)
+# Debian's chromium renders the HTML mail and pages in the browser tests.
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
+		|| echo "chromium could not be installed: the browser tests will be skipped"
+
+unit: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 test: lint validate build unit

@@ -70,7 +70,8 @@ def test_set_and_status_change_a_reader(admin, stack):
 
 def test_find_export_and_resend(admin, stack):
     stack.advance(timedelta(hours=4))
-    assert [row["email"] for row in json.loads(command(admin, stack, "find", "ada")[1])] == ["ada@example.org"]
+    found = json.loads(command(admin, stack, "find", "ada")[1])
+    assert [row["email"] for row in found] == ["ada@example.org"]
     exported = command(admin, stack, "export", "--csv")[1].splitlines()
     assert exported[0].startswith("id,email,status") and len(exported) == 3
     before = len(stack.mailbox.collect()) + len(stack.mailbox.delivered)

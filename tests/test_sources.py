@@ -38,7 +38,9 @@ def sleeps() -> Sleeps:
     return Sleeps()
 
 
-def client_with(sleeps: Sleeps, *, retries: int = 3, backoff: float = 0.5, timeout: float = 2.0) -> HttpClient:
+def client_with(
+    sleeps: Sleeps, *, retries: int = 3, backoff: float = 0.5, timeout: float = 2.0
+) -> HttpClient:
     return HttpClient(timeout=timeout, retries=retries, backoff=backoff, sleep=sleeps)
 
 
@@ -285,8 +287,12 @@ def test_categories_and_latex_titles_from_the_feed(tuesday):
     assert papers["2611.10053"].categories == ("cs.LG", "cs.AI", "cs.RO")
     assert papers["2611.20002"].categories == ("cs.LG", "stat.ML")
     beta = papers["2611.20002"]
-    assert beta.title == r"$\beta$-VAE: Learning Basic Visual Concepts with a Constrained Variational Framework"
-    assert beta.display_title == "β-VAE: Learning Basic Visual Concepts with a Constrained Variational Framework"
+    assert (
+        beta.title == r"$\beta$-VAE: Learning Basic Visual Concepts with a Constrained Variational Framework"
+    )
+    assert (
+        beta.display_title == "β-VAE: Learning Basic Visual Concepts with a Constrained Variational Framework"
+    )
     # The feed has no votes: a paper first seen there starts at zero.
     assert beta.upvotes == 0
 
@@ -297,7 +303,9 @@ def test_a_weekend_feed_is_an_empty_day_not_an_error():
 
 
 def test_a_feed_without_a_date_is_filed_under_the_day_it_was_fetched():
-    body = TUESDAY_FEED.read_text().replace("<pubDate>Tue, 24 Nov 2026 00:00:00 -0500</pubDate>\n    <skip", "<skip")
+    body = TUESDAY_FEED.read_text().replace(
+        "<pubDate>Tue, 24 Nov 2026 00:00:00 -0500</pubDate>\n    <skip", "<skip"
+    )
     listing = arxiv.parse_feed(body.encode(), day_of("2026-11-25"))
     assert listing.day == day_of("2026-11-25")
     assert len(listing.papers) == 5
@@ -325,7 +333,10 @@ def test_a_body_that_is_not_a_feed_is_refused(body, complaint):
 
 
 def test_the_feed_url_joins_categories_with_plus():
-    assert arxiv.feed_url("https://rss.arxiv.org/", ["cs.CL", "cs.RO"]) == "https://rss.arxiv.org/rss/cs.CL+cs.RO"
+    assert (
+        arxiv.feed_url("https://rss.arxiv.org/", ["cs.CL", "cs.RO"])
+        == "https://rss.arxiv.org/rss/cs.CL+cs.RO"
+    )
 
 
 def test_no_categories_means_no_request(source_server, sleeps):
@@ -336,7 +347,9 @@ def test_no_categories_means_no_request(source_server, sleeps):
 
 def test_arxiv_throttling_is_retried_then_the_feed_is_read(source_server, sleeps):
     source_server.fixtures.arxiv_feeds["cs.CV+cs.LG+cs.CL"] = TUESDAY_FEED
-    source_server.fixtures.faults.append(Fault(status=429, body=b"Rate exceeded.", headers={"Retry-After": "5"}))
+    source_server.fixtures.faults.append(
+        Fault(status=429, body=b"Rate exceeded.", headers={"Retry-After": "5"})
+    )
     listing = arxiv.fetch_listing(
         client_with(sleeps), source_server.url, ["cs.CV", "cs.LG", "cs.CL"], day_of("2026-11-24")
     )
@@ -432,4 +445,3 @@ def test_a_source_that_is_not_listening_raises_fetch_error(sleeps):
     with pytest.raises(FetchError, match="after 3 attempts"):
         hf.fetch_day(client_with(sleeps, retries=2), f"http://127.0.0.1:{port}", day_of("2026-11-23"))
     assert len(sleeps.waits) == 2
-

@@ -12,7 +12,8 @@ from paperboy.titles import display_title, normalise_whitespace
     [
         # The real title in the 2026-11-22 fixture.
         (
-            "L$^{2}$NAS: Learning to Optimize Neural Architectures via Continuous-Action Reinforcement Learning",
+            "L$^{2}$NAS: Learning to Optimize Neural Architectures via Continuous-Action Reinforcement"
+            " Learning",
             "L²NAS: Learning to Optimize Neural Architectures via Continuous-Action Reinforcement Learning",
         ),
         (r"$\alpha$-Fold and $\beta_2$-VAE", "α-Fold and β₂-VAE"),

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -37,6 +38,11 @@ class NothingFetched(Exception):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run = ScheduledRun.model_validate(event or {})
     reports = fetch_papers(SETTINGS, STORE, CLIENT, run.scheduled_time or clock.now())
+    metrics.add_metric(
+        name="PapersStored",
+        unit=MetricUnit.Count,
+        value=sum(report.new + report.updated for report in reports),
+    )
     for report in reports:
         telemetry.record_source(report)
         logger.info("source fetched", extra=report.model_dump())

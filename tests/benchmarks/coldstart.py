@@ -52,26 +52,52 @@ def _events(stack: LocalStack, reader_id: str) -> dict[str, dict[str, Any]]:
     links = sender.SENDER.links if sender else None
     raw = local_inbound.compose(
         local_inbound.InboundSpec.model_validate({"from": reader.email, "text": "count 4"}),
-        to=links.reply_address(reader) if links else "", now=stack.now, subject="Re: papers")
+        to=links.reply_address(reader) if links else "",
+        now=stack.now,
+        subject="Re: papers",
+    )
     message_id = "coldstartmessage0001"
-    stack.aws.client("s3").put_object(Bucket=stack.template.attributes["InboundMailBucket"]["Ref"],
-                                      Key=f"inbound/{message_id}", Body=raw)
-    job = {"subscriber_id": reader.id, "period": (stack.now + timedelta(days=1)).date().isoformat(),
-           "due": stack.now.isoformat()}
+    stack.aws.client("s3").put_object(
+        Bucket=stack.template.attributes["InboundMailBucket"]["Ref"], Key=f"inbound/{message_id}", Body=raw
+    )
+    job = {
+        "subscriber_id": reader.id,
+        "period": (stack.now + timedelta(days=1)).date().isoformat(),
+        "due": stack.now.isoformat(),
+    }
     web = stack.template.function_urls["WebFunction"]
     return {
         "FetchPapersFunction": json.loads((EVENTS / "fetch_papers.json").read_text()),
         "PlanDigestsFunction": json.loads((EVENTS / "plan_digests.json").read_text()),
-        "SendDigestsFunction": {"Records": [{
-            "messageId": "cold-1", "receiptHandle": "cold", "body": json.dumps(job),
-            "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
-            "eventSource": "aws:sqs", "eventSourceARN": stack.template.attributes["DigestQueue"]["Arn"],
-            "awsRegion": "us-east-1"}]},
-        "WebFunction": function_url_event("GET", f"{web}unsubscribe/{links.unsubscribe_url(reader).rsplit('/', 1)[1]}")
-        if links else function_url_event("GET", f"{web}subscribe"),
+        "SendDigestsFunction": {
+            "Records": [
+                {
+                    "messageId": "cold-1",
+                    "receiptHandle": "cold",
+                    "body": json.dumps(job),
+                    "attributes": {"ApproximateReceiveCount": "1"},
+                    "messageAttributes": {},
+                    "md5OfBody": "",
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": stack.template.attributes["DigestQueue"]["Arn"],
+                    "awsRegion": "us-east-1",
+                }
+            ]
+        },
+        "WebFunction": function_url_event(
+            "GET", f"{web}unsubscribe/{links.unsubscribe_url(reader).rsplit('/', 1)[1]}"
+        )
+        if links
+        else function_url_event("GET", f"{web}subscribe"),
         "InboundMailFunction": local_inbound.ses_event(
-            message_id=message_id, source=reader.email, recipients=[links.reply_address(reader)] if links else [],
-            verdicts=dict.fromkeys(local_inbound.VERDICT_NAMES, "PASS"), function_arn="cold", raw=raw, now=stack.now),
+            message_id=message_id,
+            source=reader.email,
+            recipients=[links.reply_address(reader)] if links else [],
+            verdicts=dict.fromkeys(local_inbound.VERDICT_NAMES, "PASS"),
+            function_arn="cold",
+            raw=raw,
+            now=stack.now,
+        ),
         "MailEventsFunction": json.loads((EVENTS / "mail_events_bounce.json").read_text()),
     }
 
@@ -80,8 +106,9 @@ def run(runs: int = 3) -> dict[str, Any]:
     fixtures = SourceFixtures()
     fixtures.add_hf_directory(ROOT / "tests" / "fixtures" / "daily_papers")
     results: dict[str, Any] = {}
-    with LocalStack(domain="papers.example.org", start=datetime(2026, 11, 23, 5, tzinfo=UTC),
-                    fixtures=fixtures) as stack:
+    with LocalStack(
+        domain="papers.example.org", start=datetime(2026, 11, 23, 5, tzinfo=UTC), fixtures=fixtures
+    ) as stack:
         stack.fetch()
         reader = stack.add_subscriber("cold@example.org", ReaderSettings(topics=("transfer learning",)))
         stack.advance(timedelta(hours=4))
@@ -97,16 +124,25 @@ def run(runs: int = 3) -> dict[str, Any]:
                     event_file = Path(folder) / f"{logical}.json"
                     event_file.write_text(json.dumps(events[logical]))
                     environment = {
-                        "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "layers" / "paperboy"),
-                        "AWS_DEFAULT_REGION": "us-east-1", **RUNTIME_ENVIRONMENT, **function.environment,
-                        "AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_LAMBDA_FUNCTION_NAME": logical,
+                        "PATH": os.environ.get("PATH", ""),
+                        "PYTHONPATH": str(ROOT / "layers" / "paperboy"),
+                        "AWS_DEFAULT_REGION": "us-east-1",
+                        **RUNTIME_ENVIRONMENT,
+                        **function.environment,
+                        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+                        "AWS_LAMBDA_FUNCTION_NAME": logical,
                         "POWERTOOLS_METRICS_DISABLED": "false",
                     }
                     samples = []
                     for _ in range(runs):
                         done = subprocess.run(
                             [sys.executable, str(script), str(function.code_dir / "app.py"), str(event_file)],
-                            env=environment, capture_output=True, text=True, timeout=120, check=False)
+                            env=environment,
+                            capture_output=True,
+                            text=True,
+                            timeout=120,
+                            check=False,
+                        )
                         lines = [line for line in done.stdout.splitlines() if line.startswith('{"import_ms"')]
                         if done.returncode != 0 or not lines:
                             raise RuntimeError(f"{logical} cold start failed: {done.stderr[-2000:]}")
@@ -114,8 +150,10 @@ def run(runs: int = 3) -> dict[str, Any]:
                     imports = statistics.median(s["import_ms"] for s in samples)
                     first = statistics.median(s["first_invocation_ms"] for s in samples)
                     results[logical.removesuffix("Function")] = {
-                        "import_ms": round(imports), "first_invocation_ms": round(first),
-                        "cold_start_ms": round(imports + first)}
+                        "import_ms": round(imports),
+                        "first_invocation_ms": round(first),
+                        "cold_start_ms": round(imports + first),
+                    }
         finally:
             server.stop()
     return results

@@ -178,7 +178,9 @@ def fan_out(size: int) -> dict[str, Any]:
         "dynamodb_calls": dict(sorted(dynamodb.items())),
         "dynamodb_calls_per_digest": round(sum(dynamodb.values()) / max(mails, 1), 2),
         "ses_calls_per_digest": round(calls["email.SendEmail"] / max(mails, 1), 2),
-        "sqs_calls_per_digest": round(sum(n for k, n in calls.items() if k.startswith("sqs.")) / max(mails, 1), 3),
+        "sqs_calls_per_digest": round(
+            sum(n for k, n in calls.items() if k.startswith("sqs.")) / max(mails, 1), 3
+        ),
         "sqs_calls": {name: n for name, n in sorted(calls.items()) if name.startswith("sqs.")},
         "paper_day_reads_by_sender": pool.reads,
     }
@@ -212,8 +214,15 @@ PRICES = {
     "sns_per_publish": 0.50 / 1e6,
 }
 # Request units per call as our items are sized (< 1 KB writes, < 4 KB reads); a transaction costs double.
-UNITS = {"GetItem": ("read", 1), "Query": ("read", 1), "BatchGetItem": ("read", 1), "PutItem": ("write", 1),
-         "UpdateItem": ("write", 1), "DeleteItem": ("write", 1), "TransactWriteItems": ("write", 4)}
+UNITS = {
+    "GetItem": ("read", 1),
+    "Query": ("read", 1),
+    "BatchGetItem": ("read", 1),
+    "PutItem": ("write", 1),
+    "UpdateItem": ("write", 1),
+    "DeleteItem": ("write", 1),
+    "TransactWriteItems": ("write", 4),
+}
 SEND_MEMORY_GB = 1.0
 # Measured locally per digest (rank + render + MIME) plus the AWS round trips a real region adds.
 AWS_LATENCY_SECONDS = {"dynamodb": 0.006, "ses": 0.060, "sqs": 0.010}
@@ -231,14 +240,20 @@ def cost_model(fan: dict[str, Any]) -> dict[str, Any]:
         else:
             write_units += calls * units / sent
     sqs_calls = sum(fan["sqs_calls"].values()) / sent + 2 / 10  # + receive and delete per batch of 10
-    per_digest_seconds = (fan["cpu_ms_per_digest"] / 1000 + AWS_LATENCY_SECONDS["ses"]
-                          + AWS_LATENCY_SECONDS["dynamodb"] * (read_units + write_units))
+    per_digest_seconds = (
+        fan["cpu_ms_per_digest"] / 1000
+        + AWS_LATENCY_SECONDS["ses"]
+        + AWS_LATENCY_SECONDS["dynamodb"] * (read_units + write_units)
+    )
     costs = {
         "ses": digests * PRICES["ses_per_mail"],
-        "lambda": digests * (PRICES["lambda_per_request"] / 10
-                             + per_digest_seconds * SEND_MEMORY_GB * PRICES["lambda_per_gb_second"]),
-        "dynamodb": digests * (read_units * PRICES["dynamodb_per_read_unit"]
-                               + write_units * PRICES["dynamodb_per_write_unit"]),
+        "lambda": digests
+        * (
+            PRICES["lambda_per_request"] / 10
+            + per_digest_seconds * SEND_MEMORY_GB * PRICES["lambda_per_gb_second"]
+        ),
+        "dynamodb": digests
+        * (read_units * PRICES["dynamodb_per_read_unit"] + write_units * PRICES["dynamodb_per_write_unit"]),
         "sqs": digests * sqs_calls * PRICES["sqs_per_request"],
         "sns_mail_events": digests * PRICES["sns_per_publish"],
         "s3": 0.0,
@@ -249,7 +264,7 @@ def cost_model(fan: dict[str, Any]) -> dict[str, Any]:
         "usd": {k: round(v, 4) for k, v in costs.items()},
         "infrastructure_share_of_ses": round(infrastructure / costs["ses"], 3),
         "assumptions": "us-east-1 list prices; SendDigests at 1 GB; SES 60 ms and DynamoDB 6 ms per call; "
-                       "one delivery event per mail; inbound mail and S3 storage negligible",
+        "one delivery event per mail; inbound mail and S3 storage negligible",
     }
 
 

@@ -26,8 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     faults.add_argument("--json", type=Path, default=None)
     arguments = parser.parse_args(argv)
     if arguments.command == "faults":
-        report = campaign.run(seed=arguments.seed, readers=arguments.readers, days=arguments.days,
-                              commands=arguments.commands)
+        report = campaign.run(
+            seed=arguments.seed, readers=arguments.readers, days=arguments.days, commands=arguments.commands
+        )
         if arguments.json:
             arguments.json.parent.mkdir(parents=True, exist_ok=True)
             arguments.json.write_text(json.dumps(report.as_dict(), indent=2, default=str) + "\n")

@@ -27,10 +27,28 @@ from paperboy.readers import ReaderSettings
 from paperboy.subscribers import DigestStatus
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "daily_papers"
-ZONES = ("UTC", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "Asia/Tokyo", "Asia/Kolkata",
-         "Australia/Sydney", "Europe/London")
-TOPICS = ("reinforcement learning", "transfer learning", "knowledge distillation", "domain adaptation",
-          "prompt", "adversarial", "continual learning", "meta-learning", "robot", "vision-language")
+ZONES = (
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "Europe/London",
+)
+TOPICS = (
+    "reinforcement learning",
+    "transfer learning",
+    "knowledge distillation",
+    "domain adaptation",
+    "prompt",
+    "adversarial",
+    "continual learning",
+    "meta-learning",
+    "robot",
+    "vision-language",
+)
 # (operation, when, error code, HTTP status, probability)
 FAULTS = (
     ("sesv2.SendEmail", "before", "TooManyRequestsException", 429, 0.10),
@@ -74,7 +92,9 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not (self.lost_digests or self.duplicated_digests or self.repeated_papers or self.lost_commands)
+        return not (
+            self.lost_digests or self.duplicated_digests or self.repeated_papers or self.lost_commands
+        )
 
     def as_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -98,19 +118,31 @@ def run(*, seed: int = 7, readers: int = 200, days: int = 3, commands: int = 100
         addresses = []
         for number in range(readers):
             address = f"reader{number}@example.org"
-            stack.add_subscriber(address, ReaderSettings(
-                topics=tuple(rng.sample(TOPICS, rng.choice((0, 1, 1, 2)))),
-                timezone=rng.choice(ZONES), send_time=f"{rng.randint(5, 9):02d}:{rng.choice((0, 30)):02d}",
-                count=rng.choice((3, 5, 8)),
-            ))
+            stack.add_subscriber(
+                address,
+                ReaderSettings(
+                    topics=tuple(rng.sample(TOPICS, rng.choice((0, 1, 1, 2)))),
+                    timezone=rng.choice(ZONES),
+                    send_time=f"{rng.randint(5, 9):02d}:{rng.choice((0, 30)):02d}",
+                    count=rng.choice((3, 5, 8)),
+                ),
+            )
             addresses.append(address)
         for operation, when, code, status, probability in FAULTS:
-            stack.faults.add(operation, when=when, code=code or "InternalFailure", status=status or 500,
-                             times=10**9, probability=probability)
+            stack.faults.add(
+                operation,
+                when=when,
+                code=code or "InternalFailure",
+                status=status or 500,
+                times=10**9,
+                probability=probability,
+            )
         expected_topics: dict[str, set[str]] = {}
         end = start + timedelta(days=days)
-        command_times = sorted(start + timedelta(hours=12) + timedelta(minutes=rng.randint(0, (days - 1) * 24 * 60))
-                               for _ in range(commands))
+        command_times = sorted(
+            start + timedelta(hours=12) + timedelta(minutes=rng.randint(0, (days - 1) * 24 * 60))
+            for _ in range(commands)
+        )
         inbound_ids: list[str] = []
         while stack.now < end:
             step_end = min(stack.now + timedelta(hours=1), end)
@@ -155,10 +187,14 @@ def _duplicate_a_job(stack: LocalStack, rng: random.Random) -> int:
     if not readers:
         return 0
     reader = rng.choice(readers)
-    job = {"subscriber_id": reader.id, "period": reader.last_period.isoformat(),
-           "due": (reader.next_due or stack.now).isoformat()}
-    boto3.client("sqs").send_message(QueueUrl=stack.template.attributes["DigestQueue"]["QueueUrl"],
-                                     MessageBody=json.dumps(job))
+    job = {
+        "subscriber_id": reader.id,
+        "period": reader.last_period.isoformat(),
+        "due": (reader.next_due or stack.now).isoformat(),
+    }
+    boto3.client("sqs").send_message(
+        QueueUrl=stack.template.attributes["DigestQueue"]["QueueUrl"], MessageBody=json.dumps(job)
+    )
     stack.drain_queues()
     stack.mailbox.collect()
     return 1
@@ -166,7 +202,9 @@ def _duplicate_a_job(stack: LocalStack, rng: random.Random) -> int:
 
 def _queue_depth(stack: LocalStack, logical: str) -> int:
     url = stack.template.attributes[logical]["QueueUrl"]
-    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
     return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
 
@@ -238,7 +276,8 @@ def table(report: Report) -> str:
         f"fault campaign seed {report.seed}: {report.readers} readers, {report.days} days, "
         f"{report.commands_sent} commands, {report.seconds} s",
         "faults injected: " + ", ".join(f"{name} {n}" for name, n in sorted(report.faults_injected.items())),
-        f"handler failures {report.handler_failures} (crashes {report.crashes}); duplicates: planner fired twice "
+        f"handler failures {report.handler_failures} (crashes {report.crashes}); "
+        f"duplicates: planner fired twice "
         f"{report.planner_double_fires}, SQS redelivered {report.sqs_duplicates}, SES invoked twice "
         f"{report.inbound_replays}",
         f"dead letters: {dict(report.dead_letters)}",
@@ -246,7 +285,8 @@ def table(report: Report) -> str:
         + ", ".join(f"{k} {v}" for k, v in report.periods_accounted.items()),
         f"lost digests {len(report.lost_digests)}, duplicated digests {len(report.duplicated_digests)}, "
         f"readers with a repeated paper {len(report.repeated_papers)}",
-        f"commands: {report.commands_applied} applied, {report.commands_dead_lettered} in the dead-letter queue, "
+        f"commands: {report.commands_applied} applied, "
+        f"{report.commands_dead_lettered} in the dead-letter queue, "
         f"lost {len(report.lost_commands)}, duplicate acknowledgements {report.duplicate_acks}",
         "RESULT: " + ("PASS" if report.ok else "FAIL"),
     ]

@@ -16,7 +16,11 @@ DOMAIN = "papers.example.org"
 # (who, what they write to subscribe@, what they reply to the confirmation or how they confirm)
 READERS = (
     ("ada@example.org", "topics: reinforcement learning, robot\ncount 5", "reply"),
-    ("bruno@example.de", "Topics: knowledge distillation; domain adaptation\ntimezone Europe/Berlin", "reply"),
+    (
+        "bruno@example.de",
+        "Topics: knowledge distillation; domain adaptation\ntimezone Europe/Berlin",
+        "reply",
+    ),
     ("chen@example.com", "", "click"),
 )
 
@@ -45,8 +49,11 @@ def run(out: Path) -> str:
         stack.advance(readers_join - first)
         lines.append("What the readers did, all by email:")
         for address, body, confirm in READERS:
-            scenario.FILE_STEPS["email"](stack, {"from": address, "to": f"subscribe@{DOMAIN}",
-                                                 "subject": "subscribe", "text": body}, FIXTURES)
+            scenario.FILE_STEPS["email"](
+                stack,
+                {"from": address, "to": f"subscribe@{DOMAIN}", "subject": "subscribe", "text": body},
+                FIXTURES,
+            )
             _say(lines, stack, f"{address} wrote to subscribe@ ({body.replace(chr(10), '; ') or 'empty'})")
             if confirm == "reply":
                 scenario.FILE_STEPS["reply"](stack, {"from": address, "text": "yes please"}, FIXTURES)
@@ -54,8 +61,9 @@ def run(out: Path) -> str:
             else:
                 scenario.STEPS["click"](stack, {"to": address, "link": "confirm"})
                 _say(lines, stack, f"{address} clicked the confirmation link")
-        scenario.FILE_STEPS["reply"](stack, {"from": "bruno@example.de",
-                                             "text": "time 7:30\nexclude: adversarial"}, FIXTURES)
+        scenario.FILE_STEPS["reply"](
+            stack, {"from": "bruno@example.de", "text": "time 7:30\nexclude: adversarial"}, FIXTURES
+        )
         _say(lines, stack, "bruno@example.de replied: time 7:30 / exclude: adversarial")
         stack.advance(timedelta(days=1))
         scenario.FILE_STEPS["reply"](stack, {"from": "ada@example.org", "text": "more 1\nless 2"}, FIXTURES)
@@ -71,9 +79,12 @@ def run(out: Path) -> str:
             lines.append("")
         lines.append("Readers now:")
         for reader in stack.state()["subscribers"]:
-            lines.append(f"  {reader['email']}: {reader['status']}; topics {', '.join(reader['topics']) or '(trending)'}"
-                         f"{'; never ' + ', '.join(reader['excludes']) if reader['excludes'] else ''}; "
-                         f"{reader['count']} papers at {reader['send_time']} {reader['timezone']}")
+            lines.append(
+                f"  {reader['email']}: {reader['status']}; "
+                f"topics {', '.join(reader['topics']) or '(trending)'}"
+                f"{'; never ' + ', '.join(reader['excludes']) if reader['excludes'] else ''}; "
+                f"{reader['count']} papers at {reader['send_time']} {reader['timezone']}"
+            )
         lines.append("")
         lines.append("Mail sent:")
         for mail in stack.mailbox.delivered:

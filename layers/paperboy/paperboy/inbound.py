@@ -16,6 +16,7 @@ Confirmation mail to any address is limited to a few per day.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -104,6 +105,8 @@ class Inbox:
             return Result(action=Action.IGNORED, reason=f"automated: {message.automated}")
         if received.verdicts.hostile:
             return Result(action=Action.IGNORED, reason="spam, virus or DMARC verdict FAIL")
+        if message.from_address.endswith(f"@{self.links.domain}"):
+            return Result(action=Action.IGNORED, reason="mail from our own domain (loop guard)")
         for recipient in received.recipients:
             base, tag, domain = _local(recipient)
             if domain != self.links.domain:
@@ -155,7 +158,8 @@ class Inbox:
                         message,
                         paragraphs=[
                             "You are unsubscribed: no more digests will come.",
-                            f"Changed your mind? Reply “subscribe” to this mail, or write to subscribe@{self.links.domain}.",
+                            "Changed your mind? Reply “subscribe” to this mail, or write to "
+                            f"subscribe@{self.links.domain}.",
                         ],
                     )
                 )
@@ -196,7 +200,7 @@ class Inbox:
                 kind,
                 message,
                 changes=changes,
-                not_understood=not_understood,
+                not_understood=[line for line in not_understood if not _PLEASANTRY.match(line)],
                 with_help=wants_help or bool(not_understood),
             )
         )
@@ -247,8 +251,10 @@ class Inbox:
         if not self._may_confirm(reader, now):
             return Result(action=Action.RATE_LIMITED, reason="confirmations for this address today")
         nonce = secrets.token_hex(12)
-        self.store.put_pending_commands(nonce, reader.id, [c.line for c in commands], now + CONFIRM_LIFETIME)
-        lines = [f"  {c.line}" for c in commands]
+        # One line can hold several commands ("time 7:30 CET"): store each line once.
+        command_lines = list(dict.fromkeys(c.line for c in commands))
+        self.store.put_pending_commands(nonce, reader.id, command_lines, now + CONFIRM_LIFETIME)
+        lines = [f"  {line}" for line in command_lines]
         kind = self._send(
             reader,
             "confirm",
@@ -320,7 +326,8 @@ class Inbox:
                         "notice",
                         message,
                         paragraphs=[
-                            "You are already subscribed to Paperboy. Your settings are below; reply to change them.",
+                            "You are already subscribed to Paperboy. Your settings are below; "
+                            "reply to change them.",
                         ],
                         with_help=True,
                     )
@@ -452,6 +459,11 @@ class Inbox:
         return kind
 
 
+# Greetings, thanks and a signed name around commands are not worth an "I did not understand".
+_PLEASANTRY = re.compile(
+    r"(?i:^(hi|hello|hey|dear|thanks?|thank you|cheers|best|regards|kind regards|yours|ok|okay)\b)"
+    r"|^[A-Z][a-z]+\.?$"
+)
 _NOT_SETTINGS = frozenset(
     {
         CommandKind.UNSUBSCRIBE,

@@ -1,9 +1,15 @@
 """Outbound mail: MIME built here, sent through SESv2 as Raw content (brief section 4).
 
 SESv2's Simple content drops headers in moto and limits them in SES; raw MIME keeps every header we
-set. CPython folds a long List-Unsubscribe into RFC 2047 encoded-words under its default 78-column
-policy, which breaks one-click unsubscribe, so messages are serialised with max_line_length=998 and
-bodies are quoted-printable.
+set. The message is written by hand, not by the email package: CPython folds a long
+List-Unsubscribe (or References) into RFC 2047 encoded-words under its default 78-column policy,
+which silently breaks one-click unsubscribe, and at max_line_length=998 it writes a non-ASCII
+Subject as one encoded-word far over RFC 2047's 75 characters; it is also the slowest step of a
+digest. Here List-Unsubscribe is one verbatim line, the Subject is encoded in words that fit, and
+bodies are quoted-printable in lines of at most 76.
+
+Header values never carry CR or LF: free text is collapsed to one line, and addresses, URIs or
+list ids that could break a header out raise ValueError before any MIME is built.
 """
 
 from __future__ import annotations
@@ -12,48 +18,104 @@ import base64
 import binascii
 import re
 import secrets
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field, field_validator
 
-_THROTTLED = frozenset({"TooManyRequestsException", "Throttling", "ThrottlingException"})
-_REJECTED = frozenset(
+Kind = Literal["digest", "confirm", "welcome", "ack", "help", "goodbye", "notice"]
+# SESv2 answers 429 TooManyRequestsException; v1 answers Throttling ("Maximum sending rate
+# exceeded." or "Daily message quota exceeded."): both mean the mail did not leave, try later.
+_THROTTLED = frozenset(
+    {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"}
+)
+# This mail will never be accepted as it is.
+_REJECTED = frozenset({"MessageRejected", "BadRequestException", "InvalidParameterValue"})
+# Nothing can be sent until an operator acts (account paused or suspended, identity or
+# configuration set missing); the mail did not leave and will go once that is fixed.
+_BLOCKED = frozenset(
     {
-        "MessageRejected",
-        "MailFromDomainNotVerifiedException",
-        "AccountSuspendedException",
         "SendingPausedException",
-        "BadRequestException",
+        "AccountSendingPausedException",
+        "ConfigurationSetSendingPausedException",
+        "AccountSuspendedException",
+        "MailFromDomainNotVerifiedException",
         "NotFoundException",
+        "ConfigurationSetDoesNotExist",
     }
 )
-_ADDRESS = re.compile(r"^[^@\s<>,;:\"()\[\]\\]{1,64}@[A-Za-z0-9.-]{1,253}$")
-_MESSAGE_ID = re.compile(r"^<[^<>\s]{1,250}>$")
-# Kinds answering a reader's own mail; everything else is a bulk list message.
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$")
+_MESSAGE_ID = re.compile(r"^<[!-;=?-~]{1,250}>$")
+_URI_SCHEMES = {"url": ("https://", "http://"), "mailto": ("mailto:",)}
 REPLY_KINDS = frozenset({"ack", "help", "confirm", "welcome", "goodbye", "notice"})
 MAX_SUBJECT = 180
-# 45 bytes encode to 60 base64 characters: "=?utf-8?b?" + 60 + "?=" stays within 75 (RFC 2047).
-_WORD_BYTES = 45
+MAX_REFERENCES = 10
+# 42 UTF-8 octets are 56 base64 characters: "=?utf-8?b?...?=" stays within RFC 2047's 75.
+_ENCODED_WORD_OCTETS = 42
+_FOLD_AT = 78
+MAX_LINE = 998
+_PART_HEADERS = b'Content-Type: text/%s; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
 
 
-class SendThrottled(Exception):
-    """SES refused for rate: retry later (the mail did not leave)."""
+class SendError(Exception):
+    """SES refused the mail: it did not leave."""
 
 
-class SendRejected(Exception):
-    """SES refused this mail for good (the mail did not leave)."""
+class SendThrottled(SendError):
+    """SES refused for rate or quota: retry later."""
+
+
+class SendRejected(SendError):
+    """SES refused this mail for good: do not retry it as it is."""
+
+
+class SendBlocked(SendRejected):
+    """SES refuses everything until an operator acts (sending paused, account suspended, identity
+    or configuration set missing). A SendRejected for callers that only know that, but the mail
+    itself is fine: it can go once the account is fixed."""
 
 
 def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
     """A header value: all whitespace (CR and LF included) collapsed, control characters dropped."""
-    cleaned = " ".join("".join(ch for ch in text if ch.isprintable() or ch.isspace()).split())
+    if not text.isprintable():
+        text = "".join(ch for ch in text if ch.isprintable() or ch.isspace())
+    cleaned = " ".join(text.split())
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
 
 
+def checked_domain(value: str) -> str:
+    """A mail domain as it goes in a header: LDH labels, an internationalised one as IDNA."""
+    domain = value
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"not a valid mail domain: {value!r}") from None
+    if not _DOMAIN.match(domain):
+        raise ValueError(f"not a valid mail domain: {value!r}")
+    return domain
+
+
 def checked_address(value: str) -> str:
-    if not _ADDRESS.match(value or ""):
-        raise ValueError(f"not a plain email address: {value!r}")
+    """A bare addr-spec safe to put in a header; an internationalised domain comes back as IDNA."""
+    if not isinstance(value, str) or any(ch in value for ch in "\r\n"):
+        raise ValueError(f"address contains a line break (header injection?): {value!r}")
+    problem = f"not a plain email address (one addr-spec, no name, <>, comma): {value!r}"
+    local, at, domain = value.rpartition("@")
+    if not at or not _LOCAL_PART.match(local) or local.startswith(".") or ".." in local:
+        raise ValueError(problem)
+    try:
+        return f"{local}@{checked_domain(domain)}"
+    except ValueError:
+        raise ValueError(problem) from None
+
+
+def _checked_uri(value: str, field: str) -> str:
+    if any(ch in value for ch in '\r\n<>, \t"') or not value.isascii() or not value.isprintable():
+        raise ValueError(f"{field}: not a URI safe in a header: {value!r}")
+    if not value.lower().startswith(_URI_SCHEMES[field]):
+        raise ValueError(f"{field}: expected a {' or '.join(_URI_SCHEMES[field])} URI: {value!r}")
     return value
 
 
@@ -63,7 +125,7 @@ class OutboundMail(BaseModel):
     text: str
     html: str | None = None
     reply_to: str
-    kind: str
+    kind: Kind
     list_unsubscribe_url: str | None = None
     list_unsubscribe_mailto: str | None = None
     in_reply_to: str | None = None
@@ -75,102 +137,157 @@ class OutboundMail(BaseModel):
     def _plain_address(cls, value: str) -> str:
         return checked_address(value)
 
-    @field_validator("list_unsubscribe_url", "list_unsubscribe_mailto")
+    @field_validator("list_unsubscribe_url")
     @classmethod
-    def _no_header_breaks(cls, value: str | None) -> str | None:
-        if value is not None and (any(ch in value for ch in "\r\n<>, ") or not value.isascii()):
-            raise ValueError(f"not a safe header URI: {value!r}")
+    def _unsubscribe_url(cls, value: str | None) -> str | None:
+        return None if value is None else _checked_uri(value, "url")
+
+    @field_validator("list_unsubscribe_mailto")
+    @classmethod
+    def _unsubscribe_mailto(cls, value: str | None) -> str | None:
+        return None if value is None else _checked_uri(value, "mailto")
+
+    @field_validator("list_id")
+    @classmethod
+    def _list_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", value):
+            raise ValueError(f"not a list id (dot-atom such as digest.example.org): {value!r}")
         return value
 
+    # Message ids come from mail we were sent: an odd one is dropped, never a reason to fail a reply.
     @field_validator("in_reply_to")
     @classmethod
     def _message_id(cls, value: str | None) -> str | None:
-        return value if value and _MESSAGE_ID.match(value.strip()) else None
+        return value.strip() if value and _MESSAGE_ID.match(value.strip()) else None
 
     @field_validator("references")
     @classmethod
     def _message_ids(cls, values: list[str]) -> list[str]:
-        return [value.strip() for value in values if _MESSAGE_ID.match(value.strip())][-10:]
+        kept = [value.strip() for value in values if _MESSAGE_ID.match(value.strip())]
+        return list(dict.fromkeys(kept))[-MAX_REFERENCES:]
+
+
+def _encoded_words(text: str) -> list[str]:
+    """RFC 2047 base64 words of at most 75 characters for `text`, never splitting a character."""
+    chunks: list[bytes] = [b""]
+    for char in text:
+        octets = char.encode("utf-8")
+        if len(chunks[-1]) + len(octets) > _ENCODED_WORD_OCTETS:
+            chunks.append(b"")
+        chunks[-1] += octets
+    return [f"=?utf-8?b?{base64.b64encode(chunk).decode('ascii')}?=" for chunk in chunks]
+
+
+def _needs_encoding(word: str) -> bool:
+    # A title may itself contain "=?...?=": encode it so that no client decodes it for us.
+    return not word.isascii() or "=?" in word
+
+
+def encoded_subject(value: str, *, first_line: int = len("Subject: ")) -> str:
+    """The Subject as it goes on the wire: ASCII words as they are, each run of other words as
+    encoded-words, folded at 78 columns where possible (a newline and a space mark each fold)."""
+    runs: list[tuple[bool, list[str]]] = []
+    for word in value.split(" "):
+        encode = _needs_encoding(word)
+        if runs and runs[-1][0] == encode:
+            runs[-1][1].append(word)
+        else:
+            runs.append((encode, [word]))
+    # Unfolding keeps the space between plain words and drops it between encoded-words, so any
+    # gap between tokens may be folded without changing the decoded text.
+    tokens = [
+        token for encode, words in runs for token in (_encoded_words(" ".join(words)) if encode else words)
+    ]
+    lines = [""]
+    width = first_line
+    for token in tokens:
+        if lines[-1] and width + 1 + len(token) > _FOLD_AT:
+            lines.append("")
+            width = 1
+        if lines[-1]:
+            lines[-1] += " "
+            width += 1
+        lines[-1] += token
+        width += len(token)
+    return "\n ".join(lines)
 
 
 def _header(name: str, value: str) -> bytes:
-    """One header line. Values are single-line by construction (one_line, checked addresses); a
-    non-ASCII value becomes RFC 2047 encoded-words, folded under 78 columns."""
+    """One header line, written as is: never folded into encoded-words (RFC 8058 needs
+    List-Unsubscribe verbatim), never carrying a line break of its own."""
     if "\r" in value or "\n" in value:
         raise ValueError(f"{name} would carry a line break")
-    if not value.isascii():
-        value = _encoded_words(value)
     line = f"{name}: {value}\r\n"
-    if len(line) > 998:
-        raise ValueError(f"{name} is longer than a mail header may be")
+    if len(line) > MAX_LINE or not line.isascii():
+        raise ValueError(f"{name} is not a single ASCII header line of at most {MAX_LINE} octets")
     return line.encode("ascii")
 
 
-def _encoded_words(value: str) -> str:
-    """RFC 2047 base64 encoded-words, each at most 75 characters, never splitting a character."""
-    words, chunk = [], b""
-    for character in value:
-        encoded = character.encode("utf-8")
-        if len(chunk) + len(encoded) > _WORD_BYTES:
-            words.append(chunk)
-            chunk = b""
-        chunk += encoded
-    words.append(chunk)
-    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(word).decode()}?=" for word in words)
+def _quoted_printable(text: str) -> bytes:
+    """A UTF-8 body as quoted-printable lines of at most 76 characters (RFC 2045), CRLF-ended."""
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    return binascii.b2a_qp(normalised, istext=True).replace(b"\n", b"\r\n")
 
 
 def build_mime(mail: OutboundMail, *, sender: str, domain: str) -> bytes:
-    """The raw message. Headers are written here rather than by the email package: its header
-    registry took 2-3 ms a message (parse, then fold), and every value is either fixed, a checked
-    address, or one_line text, so there is nothing left for it to guard."""
+    """The raw message: the headers of brief section 4, a text part and (when given) an HTML part.
+
+    Written here rather than by the email package: its header registry and generator took 3-5 ms a
+    digest (parse every header, refold it, encode the HTML line by line), more than ranking and
+    rendering together, and it folds long List-Unsubscribe and References values into
+    encoded-words unless told otherwise. Every value below is fixed, a checked address, a checked
+    URI or message id, or one_line text, so there is nothing left for it to guard.
+    """
     headers = [
         ("From", f"Paperboy <{checked_address(sender)}>"),
         ("To", mail.to),
         ("Reply-To", f"Paperboy <{mail.reply_to}>"),
-        ("Subject", one_line(mail.subject)),
-        ("List-Id", f"Paperboy <{one_line(mail.list_id or f'digest.{domain}', 200)}>"),
     ]
+    subject = encoded_subject(one_line(mail.subject)).replace("\n ", "\r\n ")
+    head = [b"".join(_header(name, value) for name, value in headers), f"Subject: {subject}\r\n".encode()]
+    headers = [("List-Id", f"Paperboy <{mail.list_id or f'digest.{checked_domain(domain)}'}>")]
     uris = [uri for uri in (mail.list_unsubscribe_url, mail.list_unsubscribe_mailto) if uri]
     if uris:
-        # One line, never folded into encoded-words: mail clients must read it verbatim (RFC 8058).
         headers.append(("List-Unsubscribe", ", ".join(f"<{uri}>" for uri in uris)))
         if mail.list_unsubscribe_url:
             headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
-    if mail.kind in REPLY_KINDS and mail.in_reply_to:
-        headers.append(("Auto-Submitted", "auto-replied"))
-    else:
-        headers.append(("Auto-Submitted", "auto-generated"))
-        if mail.kind == "digest":
-            headers.append(("Precedence", "bulk"))
+    # RFC 3834: a mail answering the reader's own message is a reply; everything else is generated.
+    replying = mail.kind in REPLY_KINDS and mail.in_reply_to is not None
+    headers.append(("Auto-Submitted", "auto-replied" if replying else "auto-generated"))
+    if mail.kind == "digest":
+        headers.append(("Precedence", "bulk"))
     headers.append(("X-Auto-Response-Suppress", "OOF, AutoReply"))
     if mail.in_reply_to:
         headers.append(("In-Reply-To", mail.in_reply_to))
     if mail.references:
         headers.append(("References", " ".join(mail.references)))
     headers.append(("MIME-Version", "1.0"))
-    head = b"".join(_header(name, value) for name, value in headers)
+    head.append(b"".join(_header(name, value) for name, value in headers))
+    text_part = _PART_HEADERS % b"plain"
     if mail.html is None:
-        return (head + b'Content-Type: text/plain; charset="utf-8"\r\n'
-                b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + _qp(mail.text))
-    boundary = f"=_paperboy_{secrets.token_hex(12)}"
-    body = [head, f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode()]
-    for subtype, text in (("plain", mail.text), ("html", mail.html)):
-        body += [f'--{boundary}\r\nContent-Type: text/{subtype}; charset="utf-8"\r\n'
-                 "Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode(), _qp(text), b"\r\n"]
-    body.append(f"--{boundary}--\r\n".encode())
-    return b"".join(body)
-
-
-def _qp(text: str) -> bytes:
-    """A utf-8 body, quoted-printable by binascii's C encoder. The email package's generator took
-    3-5 ms to encode and write one digest's HTML, more than ranking and rendering it; the headers
-    still go through the email package, which is what guards their encoding."""
-    normalised = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
-    return binascii.b2a_qp(normalised, istext=True).replace(b"\n", b"\r\n")
+        return b"".join([*head, text_part, b"\r\n", _quoted_printable(mail.text)])
+    html_part = _PART_HEADERS % b"html"
+    # "=_" never occurs in quoted-printable text (a "=" is always followed by hex or a line end).
+    boundary = f"=_paperboy_{secrets.token_hex(12)}".encode("ascii")
+    return b"".join(
+        [
+            *head,
+            b'Content-Type: multipart/alternative; boundary="' + boundary + b'"\r\n\r\n',
+            b"--" + boundary + b"\r\n" + text_part + b"\r\n",
+            _quoted_printable(mail.text),
+            b"\r\n--" + boundary + b"\r\n" + html_part + b"\r\n",
+            _quoted_printable(mail.html),
+            b"\r\n--" + boundary + b"--\r\n",
+        ]
+    )
 
 
 class Mailer:
-    """Sends through SESv2 (Raw content, the configuration set, a `kind` tag for events)."""
+    """Sends through SESv2 (Raw content, the configuration set, a `kind` tag for events).
+
+    It never retries: a SendThrottled goes back to the caller, who knows whether to wait, requeue
+    or give up. (The boto3 client's own retry configuration still applies underneath.)
+    """
 
     def __init__(self, client: Any, *, sender: str, domain: str, configuration_set: str | None) -> None:
         self._client = client
@@ -179,9 +296,10 @@ class Mailer:
         self._configuration_set = configuration_set
 
     def send(self, mail: OutboundMail) -> str:
-        """The SES message id. Raises SendThrottled or SendRejected when SES refused the mail."""
+        """The SES message id. Raises SendThrottled, SendRejected (SendBlocked) when SES refused
+        the mail; any other ClientError as it came."""
         request: dict[str, Any] = {
-            "FromEmailAddress": self._sender,
+            "FromEmailAddress": checked_address(self._sender),
             "Destination": {"ToAddresses": [mail.to]},
             "Content": {"Raw": {"Data": build_mime(mail, sender=self._sender, domain=self._domain)}},
             "EmailTags": [{"Name": "kind", "Value": mail.kind}],
@@ -191,9 +309,13 @@ class Mailer:
         try:
             return str(self._client.send_email(**request)["MessageId"])
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
+            details = error.response.get("Error", {})
+            code = str(details.get("Code", ""))
+            message = f"{code}: {details.get('Message', '')}"
             if code in _THROTTLED:
-                raise SendThrottled(code) from error
+                raise SendThrottled(message) from error
+            if code in _BLOCKED:
+                raise SendBlocked(message) from error
             if code in _REJECTED:
-                raise SendRejected(f"{code}: {error.response.get('Error', {}).get('Message', '')}") from error
+                raise SendRejected(message) from error
             raise

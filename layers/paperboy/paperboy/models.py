@@ -31,6 +31,9 @@ class Paper(BaseModel):
 
     @property
     def paper_url(self) -> str:
+        """Hugging Face's page where it has one (it featured the paper), else the arXiv abstract."""
+        if self.source == "arxiv":
+            return self.arxiv_url
         return f"https://huggingface.co/papers/{self.id}"
 
     @property

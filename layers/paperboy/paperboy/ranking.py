@@ -1,21 +1,26 @@
 """Ranking the candidate papers for one reader (brief section 5).
 
 `RankingIndex` is built once per container and hour from the candidate papers: every title, abstract,
-AI summary and keyword list is tokenised and stemmed once, into positional postings. Ranking one
-reader then stems their few topic words and walks the postings of those stems; what one reader's topic
-or liked paper matched is cached on the index, so the next reader asking for "reinforcement learning"
-pays a dictionary lookup.
+AI summary and keyword list is tokenised and stemmed once, each stem kept with its positions as an int
+bit set. Ranking one reader then stems their few topic words and looks at the papers in the postings of
+those stems; what a topic, exclusion, author or rated paper matched is cached on the index, so the next
+reader asking for "reinforcement learning" pays a dictionary lookup.
 
 Rules a reader can rely on:
-- No topics and no categories: the day's trending papers (upvotes, then comments, then recency).
-  Followed authors and `more` feedback lift papers within that list; they never empty it.
-- Topics or categories: only relevant papers are picked, possibly none ("no matching papers: no
-  email"). A paper is relevant when it matches a topic, is in one of the reader's categories, is by a
-  followed author, or closely resembles a paper the reader asked for more of. So an off-topic paper
-  never outranks an on-topic one for its votes: it is not picked at all.
+- No topics and no categories: the trending papers (upvotes, then comments, then recency). Followed
+  authors come first and `more`/`less` feedback lifts or lowers papers within that list; neither ever
+  empties it.
+- Topics or categories: only relevant papers are picked, possibly none (brief: "no matching papers:
+  no email"). A paper is relevant when it matches a topic, is in one of the reader's categories, or
+  is by a followed author. So an off-topic paper never outranks an on-topic one for its votes: it is
+  not picked at all. Feedback reorders relevant papers; it never makes an irrelevant one relevant.
+- A topic matches as a phrase (stemmed, stop words ignored; title above abstract), less when its
+  words only stand close together, less again when only its distinctive part is in the title
+  ("Contrastive ..." for "contrastive learning"); words scattered over a paper earn credit only in a
+  paper relevant anyway. A known abbreviation ("RL", "LLM") stands for its expansion and back.
 - Among relevant papers relevance leads and popularity (log-scaled upvotes) lifts a paper by at most
-  half its relevance: a title match beats an abstract mention however popular the abstract one is.
-- A paper by a followed author always comes first.
+  half its relevance: a title match beats a passing mention in an abstract however popular.
+- A paper by a followed author comes first.
 - Exclusions win over everything: a paper mentioning an excluded term (as a phrase, stemmed) in its
   title, abstract or keywords is never picked, nor is a paper in `exclude_ids` (already sent).
 - Every pick says why ("matches: speech recognition", "by Yann LeCun", "in cs.RO",
@@ -24,6 +29,7 @@ Rules a reader can rely on:
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -75,6 +81,14 @@ _STEP4 = (
     "ize", "ion", "al", "er", "ic",
 )
 # fmt: on
+# Where Porter2 and machine-learning usage disagree: "continual learning" is not "continuous
+# control", and "recognizing speech" is "speech recognition".
+_OVERRIDES = {
+    "continual": "continual",
+    "continually": "continual",
+    "recognition": "recogn",
+    "recognitions": "recogn",
+}
 
 
 def _is_vowel(word: str, i: int) -> bool:
@@ -187,6 +201,15 @@ def _step5(word: str, r1: int, r2: int) -> str:
     return word
 
 
+# British spellings of verbs in -ize and their derivatives ("optimise", "normalisation",
+# "recognised"), recognised by the letters before "is" so that "promise", "supervised", "precise" or
+# "expertise" are left alone.
+_BRITISH_IZE = re.compile(
+    r"^(.{2,}(?:al|im|gn|en|ar|at|er|es|il|tr|or|it|in|yn))is(e|es|ed|ing|ation|ations|er|ers)$"
+)
+_BRITISH_OUR = re.compile(r"^(behavi|neighb|col|fav|lab)our")
+
+
 @lru_cache(maxsize=131072)
 def stem(word: str) -> str:
     """The Porter2 stem of one lower-case word: "robotics" -> "robot", "adversarial" -> "adversari"."""
@@ -197,6 +220,9 @@ def stem(word: str) -> str:
         return word[:-1]
     if word in _EXCEPTIONS:
         return _EXCEPTIONS[word]
+    if word in _OVERRIDES:
+        return _OVERRIDES[word]
+    word = _BRITISH_OUR.sub(r"\1or", _BRITISH_IZE.sub(r"\1iz\2", word))
     if word[0] == "y":
         word = "Y" + word[1:]
     word = "".join("Y" if ch == "y" and i > 0 and word[i - 1] in _VOWELS else ch for i, ch in enumerate(word))
@@ -267,6 +293,9 @@ _ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "nas": ("neural architecture search",),
     "cot": ("chain of thought",),
 }
+# Abbreviations that also mean something else in ML abstracts ("attack success rate (ASR)",
+# "test-time scaling (TTS)", "quality assurance"): they match only beside their expansion's words.
+_AMBIGUOUS = frozenset(("asr", "tts", "qa"))
 
 
 def fold(text: str) -> str:
@@ -275,27 +304,45 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-# A sentence or field boundary: positions jump by this much so no phrase or window spans it.
-_GAP = 8
+# Positions: content words _STEP apart (one more across stop words); a sentence or field boundary
+# jumps by _GAP, wider than any window `_match` looks across.
+_STEP = 2
+_GAP = 16
 
 
-@lru_cache(maxsize=8192)
+# Bounded: a container re-indexes mostly the same abstracts each hour, never thousands of new ones.
+@lru_cache(maxsize=1024)
 def _positions(text: str) -> tuple[tuple[str, int], ...]:
-    """(stem, position) for every content word of a text; stop words take no position."""
+    """(stem, position) for every content word of a text.
+
+    Content words stand two apart, three when stop words came between: "mixture of experts" is
+    still the phrase "mixture experts", yet "distilling knowledge" reads as "knowledge distillation"
+    while "to answer these questions" does not read as "question answering" (see `_match`).
+    """
     out: list[tuple[str, int]] = []
     position = 0
+    skipped = False
     for token in _TOKEN.findall(fold(text)):
         if token in _BREAKS:
             position += _GAP
+            skipped = False
             continue
-        parts = [part for part in _COMPOUND_SPLIT.split(token) if part and part not in _STOP]
-        for part in parts:
+        parts: list[str] = []
+        for part in _COMPOUND_SPLIT.split(token):
+            if not part:
+                continue
+            if part in _STOP:
+                skipped = True
+                continue
+            position += 1 if skipped else 0
+            skipped = False
             out.append((stem(part), position))
-            position += 1
+            parts.append(part)
+            position += _STEP
         if len(parts) > 1:
             # The joined form sits on the last part, so "self-supervised learning" is also the
             # phrase "selfsupervised learning".
-            out.append((stem("".join(parts)), position - 1))
+            out.append((stem("".join(parts)), position - _STEP))
     return tuple(out)
 
 
@@ -315,33 +362,56 @@ def terms(text: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Variant:
+    """One stem sequence that expresses a topic. An ambiguous abbreviation's match counts only where
+    the paper also uses enough of one of its expansions' words (`corroboration`): in an abstract about
+    jailbreaks "ASR" is an attack success rate, not speech recognition."""
+
+    words: tuple[str, ...]
+    corroboration: tuple[tuple[str, ...], ...] = ()
+    # A topic's core ("reinforcement" of "reinforcement learning") says enough in a title; in an
+    # abstract it is as often another sense ("mutual reinforcement").
+    title_only: bool = False
+
+
+@lru_cache(maxsize=1)
+def _expansions() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The abbreviation table with each expansion as stems, worked out once."""
+    return {
+        abbreviation: tuple(terms(expansion) for expansion in expansions)
+        for abbreviation, expansions in _ABBREVIATIONS.items()
+    }
+
+
 @lru_cache(maxsize=16384)
-def _variants(label: str) -> tuple[tuple[str, ...], ...]:
+def _variants(label: str) -> tuple[_Variant, ...]:
     """The stem sequences that express a topic: its words, their joined compounds and abbreviations.
 
     "RL" -> ("rl",) and ("reinforc", "learn"); "reinforcement learning" -> the same two;
     "pre-training" -> ("pre", "train") and ("pretrain",).
     """
     words = terms(label)
-    found: dict[tuple[str, ...], None] = {}
+    found: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
     if words:
-        found[words] = None
+        found[words] = ()
     for token in _TOKEN.findall(fold(label)):
         parts = [part for part in _COMPOUND_SPLIT.split(token) if part and part not in _STOP]
         if len(parts) > 1:
             joined = stem("".join(parts))
             for start in range(len(words) - len(parts) + 1):
                 if words[start : start + len(parts)] == tuple(stem(p) for p in parts):
-                    found[(*words[:start], joined, *words[start + len(parts) :])] = None
+                    found.setdefault((*words[:start], joined, *words[start + len(parts) :]), ())
                     break
-    for abbreviation, expansions in _ABBREVIATIONS.items():
-        expanded = [terms(expansion) for expansion in expansions]
+    for abbreviation, expanded in _expansions().items():
+        corroboration = expanded if abbreviation in _AMBIGUOUS else ()
         if words == (abbreviation,):
+            found[words] = corroboration
             for sequence in expanded:
-                found[sequence] = None
+                found.setdefault(sequence, ())
         elif words in expanded:
-            found[(abbreviation,)] = None
-    return tuple(found)
+            found[(abbreviation,)] = corroboration
+    return tuple(_Variant(sequence, corroboration) for sequence, corroboration in found.items())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -353,23 +423,33 @@ TITLE_WEIGHT = 2.0
 BODY_WEIGHT = 1.0
 KEYWORD_WEIGHT = 0.5
 _FULL = TITLE_WEIGHT + BODY_WEIGHT
-# The words of a multi-word topic close together ("recognition of spoken speech"), not adjacent.
+# The words of a multi-word topic close together, not adjacent: "distill knowledge", "domain and
+# task adaptation", "large pretrained language models" (each at most one word from the next).
 NEAR_QUALITY = 0.6
-NEAR_WINDOW = 3
+# A topic's core (its words minus those in more than COMMON_SHARE of the papers) scores this share of
+# the whole phrase, when it carries at least CORE_SHARE of the topic's idf.
+CORE_QUALITY = 0.7
+CORE_SHARE = 0.7
+# An abbreviation counts where the paper uses at least this idf-weighted share of its expansion.
+CORROBORATION = 0.5
 # Each field's share of a multi-word topic's words, idf-weighted, counts this much when the paper is
 # relevant anyway: "speech" in the title beside "speech recognition" in the abstract.
 PARTIAL_QUALITY = 0.4
 # A paper's second and further matching topics add this share of their score.
 EXTRA_TOPIC_SHARE = 0.5
+# Above any topic score even after the popularity lift: a followed author's papers come first.
 AUTHOR_SCORE = 2.5
+# Alone, a category match weighs like a passing mention of a topic; beside a topic match it lifts it.
 CATEGORY_SCORE = 0.3
 # Feedback: similarity is the idf-weighted share of a liked title's informative words found in a paper.
-FEEDBACK_THRESHOLD = 0.4
+FEEDBACK_THRESHOLD = 0.45
+FEEDBACK_SATURATION = 6.0
 FEEDBACK_MORE = 0.6
 FEEDBACK_LESS = 0.6
 FEEDBACK_RECENT = 10
-# Words in more than this share of the papers say nothing about likeness ("model", "learning").
-COMMON_SHARE = 0.2
+# Words in more than this share of the papers say little about a topic or a likeness ("model",
+# "learning", "data").
+COMMON_SHARE = 0.25
 # Popularity (log upvotes, 0..1 over the index) lifts a relevant paper's score by at most this share.
 POPULARITY_LIFT = 0.5
 _CACHE_LIMIT = 4096
@@ -382,41 +462,44 @@ def _saturate(count: int) -> float:
 
 @dataclass(frozen=True, slots=True)
 class _Doc:
-    paper: Paper
-    title: dict[str, tuple[int, ...]]
-    body: dict[str, tuple[int, ...]]
-    keywords: dict[str, tuple[int, ...]]
+    title: dict[str, int]
+    body: dict[str, int]
+    keywords: dict[str, int]
     popularity: float
 
 
-def _field(texts: Iterable[str]) -> dict[str, tuple[int, ...]]:
-    positions: dict[str, list[int]] = {}
+def _field(texts: Iterable[str]) -> dict[str, int]:
+    """Each stem of a field with its positions as the set bits of an int: phrase and proximity tests
+    become a few shifts and ands."""
+    positions: dict[str, int] = {}
     offset = 0
     for text in texts:
         last = offset
         for word, position in _positions(text):
-            positions.setdefault(word, []).append(offset + position)
+            positions[word] = positions.get(word, 0) | (1 << (offset + position))
             last = offset + position
         offset = last + _GAP
-    return {word: tuple(where) for word, where in positions.items()}
+    return positions
 
 
-def _phrase_count(field: dict[str, tuple[int, ...]], phrase: tuple[str, ...]) -> int:
-    firsts = field.get(phrase[0])
-    if not firsts:
-        return 0
-    rest = [field.get(word) for word in phrase[1:]]
-    if not all(rest):
-        return 0
-    return sum(1 for start in firsts if all(start + offset in where for offset, where in enumerate(rest, 1)))
-
-
-def _near(field: dict[str, tuple[int, ...]], phrase: tuple[str, ...]) -> bool:
-    firsts = field.get(phrase[0], ())
-    others = [field.get(word, ()) for word in phrase[1:]]
-    return any(
-        all(any(abs(other - start) <= NEAR_WINDOW for other in where) for where in others) for start in firsts
-    )
+def _match(field: dict[str, int], phrase: tuple[str, ...]) -> tuple[int, bool]:
+    """How often a phrase occurs in a field (stop words between its words allowed), and whether its
+    words at least stand close together: each followed by the next within one other word ("domain
+    and task adaptation"), or right after it ("distilling knowledge", "tuning prompts")."""
+    masks = [field.get(word, 0) for word in phrase]
+    if not all(masks):
+        return 0, False
+    running = masks[0]
+    for mask in masks[1:]:
+        running = ((running << 2) | (running << 3)) & mask
+    if running:
+        return running.bit_count(), True
+    for before, after in itertools.pairwise(masks):
+        # 2-3: adjacent; 4-5: one word between (stop words aside from one gap).
+        reach = (before << 2) | (before << 3) | (before << 4) | (before << 5)
+        if not (reach | (before >> 2)) & after:
+            return 0, False
+    return 0, True
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,11 +564,10 @@ class RankingIndex:
         postings: dict[str, list[int]] = {}
         # Per stem: (paper, 1.0 if in the title else 0.5) for feedback likeness.
         weighted: dict[str, list[tuple[int, float]]] = {}
-        self._by_surname: dict[str, list[int]] = {}
-        self._by_category: dict[str, list[int]] = {}
+        self._by_surname: dict[str, list[tuple[int, str, _Name]]] = {}
+        by_category: dict[str, set[int]] = {}
         for number, paper in enumerate(self.papers):
             doc = _Doc(
-                paper=paper,
                 title=_field((paper.title,)),
                 body=_field((paper.summary, paper.ai_summary)),
                 keywords=_field(paper.keywords),
@@ -499,31 +581,48 @@ class RankingIndex:
                 name = _Name.of(author)
                 if name is None:
                     continue
-                # Candidates by surname and initial; `same_person` then decides.
-                self._by_surname.setdefault(name.initial_last, []).append(number)
+                # Candidates by initial and surname; `same_person` then decides.
+                self._by_surname.setdefault(name.initial_last, []).append((number, author, name))
             for category in paper.categories:
                 key = category.strip().lower()
                 # "cs" (a whole archive) as well as "cs.ro" (one subject class).
                 for part in {key, key.split(".", 1)[0]}:
-                    self._by_category.setdefault(part, []).append(number)
+                    by_category.setdefault(part, set()).add(number)
+        self._by_category = {category: frozenset(numbers) for category, numbers in by_category.items()}
         self._postings = {word: tuple(where) for word, where in postings.items()}
         self._weighted = {word: tuple(where) for word, where in weighted.items()}
         total = max(len(self._docs), 1)
         self._idf = {word: math.log(1.0 + total / len(where)) for word, where in postings.items()}
         self._common = max(3, int(COMMON_SHARE * total))
         self._trending = tuple(sorted(range(len(self._docs)), key=lambda n: _trending_key(self.papers[n])))
-        self._rank_of = {number: place for place, number in enumerate(self._trending)}
+        self._rank_of = [0] * len(self._docs)
+        for place, number in enumerate(self._trending):
+            self._rank_of[number] = place
+        self._popularity = [doc.popularity for doc in self._docs]
         self._topic_cache: dict[str, dict[int, float]] = {}
         self._exclude_cache: dict[str, frozenset[int]] = {}
-        self._liked_cache: dict[tuple[str, tuple[str, ...]], dict[int, float]] = {}
-
-    def __len__(self) -> int:
-        return len(self.papers)
+        self._author_cache: dict[str, dict[int, str]] = {}
+        self._liked_cache: dict[tuple[str, str, tuple[str, ...]], dict[int, float]] = {}
 
     # -- topics -------------------------------------------------------------------------------------
 
-    def _variant_scores(self, phrase: tuple[str, ...]) -> dict[int, float]:
-        """Normalised relevance of every paper matching one stem sequence."""
+    def _corroborated(self, number: int, expansions: tuple[tuple[str, ...], ...]) -> bool:
+        doc = self._docs[number]
+        rare = math.log(1.0 + len(self._docs))
+        for expansion in expansions:
+            weights = [self._idf.get(word, rare) for word in expansion]
+            present = sum(
+                weight
+                for word, weight in zip(expansion, weights, strict=True)
+                if word in doc.title or word in doc.body or word in doc.keywords
+            )
+            if present >= CORROBORATION * sum(weights):
+                return True
+        return False
+
+    def _variant_scores(self, variant: _Variant) -> dict[int, float]:
+        """Normalised relevance of every paper matching one variant of a topic."""
+        phrase = variant.words
         lists = [self._postings.get(word) for word in phrase]
         if not all(lists):
             return {}
@@ -531,49 +630,79 @@ class RankingIndex:
         if len(phrase) == 1:
             word = phrase[0]
             for number in lists[0]:
+                if variant.corroboration and not self._corroborated(number, variant.corroboration):
+                    continue
                 doc = self._docs[number]
+                if variant.title_only and word not in doc.title:
+                    continue
                 title = TITLE_WEIGHT if word in doc.title else 0.0
-                body = BODY_WEIGHT * _saturate(len(doc.body.get(word, ())))
+                body = BODY_WEIGHT * _saturate(doc.body.get(word, 0).bit_count())
                 keyword = KEYWORD_WEIGHT if word in doc.keywords else 0.0
                 scores[number] = (title + body + keyword) / _FULL
             return scores
-        idf = [self._idf[word] for word in phrase]
-        total_idf = sum(idf)
-        rarest = min(lists, key=len)
-        for number in rarest:
+        idf = dict(zip(phrase, (self._idf[word] for word in phrase), strict=False))
+        total_idf = sum(idf.values())
+        shortest = min(lists, key=len)
+        for number in set(shortest).intersection(*lists):
             doc = self._docs[number]
-            in_title = _phrase_count(doc.title, phrase)
-            in_body = _phrase_count(doc.body, phrase)
-            in_keywords = _phrase_count(doc.keywords, phrase)
-            near_title = not in_title and _near(doc.title, phrase)
-            near_body = not in_body and _near(doc.body, phrase)
-            title_share = sum(i for w, i in zip(phrase, idf, strict=True) if w in doc.title) / total_idf
-            body_share = sum(i for w, i in zip(phrase, idf, strict=True) if w in doc.body) / total_idf
-            relevant = in_title or in_body or in_keywords or near_title or near_body
-            if not relevant:
-                # Every word somewhere and at least one in the title: about it, in other words.
-                everywhere = all(w in doc.title or w in doc.body or w in doc.keywords for w in phrase)
-                if not (everywhere and title_share > 0):
-                    continue
-            title = 1.0 if in_title else NEAR_QUALITY if near_title else PARTIAL_QUALITY * title_share
-            body = (
-                _saturate(in_body) if in_body else NEAR_QUALITY if near_body else PARTIAL_QUALITY * body_share
-            )
+            in_title, near_title = _match(doc.title, phrase)
+            if variant.title_only and not in_title:
+                continue
+            in_body, near_body = _match(doc.body, phrase)
+            in_keywords, _ = _match(doc.keywords, phrase)
+            if in_title:
+                title = 1.0
+            elif near_title:
+                title = NEAR_QUALITY
+            else:
+                # Partial credit (negative: it never makes a paper relevant on its own). Even every
+                # word in the title, apart, is only that: "Recognition of Objects in Speech-Free Scenes".
+                share = sum(weight for word, weight in idf.items() if word in doc.title) / total_idf
+                title = -PARTIAL_QUALITY * share
+            if in_body:
+                body = _saturate(in_body)
+            elif near_body:
+                body = NEAR_QUALITY
+            else:
+                share = sum(weight for word, weight in idf.items() if word in doc.body) / total_idf
+                body = -PARTIAL_QUALITY * share
+            if title <= 0 and body <= 0 and not in_keywords:
+                continue
             keyword = 1.0 if in_keywords else 0.0
-            scores[number] = (TITLE_WEIGHT * title + BODY_WEIGHT * body + KEYWORD_WEIGHT * keyword) / _FULL
+            score = TITLE_WEIGHT * abs(title) + BODY_WEIGHT * abs(body) + KEYWORD_WEIGHT * keyword
+            scores[number] = score / _FULL
         return scores
+
+    def _with_cores(self, variants: Iterable[_Variant]) -> list[tuple[_Variant, float]]:
+        """The variants, each followed by its core at a discount: the words left when the ones most
+        papers use are dropped ("contrastive learning" -> "contrastive", "vision language models" ->
+        "vision language"), provided they carry most of the topic's weight."""
+        out: list[tuple[_Variant, float]] = []
+        for variant in variants:
+            out.append((variant, 1.0))
+            words = variant.words
+            if len(words) < 2 or not all(word in self._postings for word in words):
+                continue
+            core = tuple(word for word in words if len(self._postings[word]) <= self._common)
+            if not core or len(core) == len(words):
+                continue
+            if sum(self._idf[word] for word in core) >= CORE_SHARE * sum(self._idf[word] for word in words):
+                out.append((_Variant(core, title_only=True), CORE_QUALITY))
+        return out
 
     def _topic(self, label: str) -> dict[int, float]:
         """Papers matching a topic, by their best variant's score; cached for the next reader."""
-        key = fold(label)
+        # Keyed by the text as given: readers mostly write a topic the same way, and a miss only
+        # costs the computation.
+        key = label
         cached = self._topic_cache.get(key)
         if cached is not None:
             return cached
         best: dict[int, float] = {}
-        for variant in _variants(label):
+        for variant, factor in self._with_cores(_variants(label)):
             for number, score in self._variant_scores(variant).items():
-                if score > best.get(number, 0.0):
-                    best[number] = score
+                if score * factor > best.get(number, 0.0):
+                    best[number] = score * factor
         if len(self._topic_cache) >= _CACHE_LIMIT:
             self._topic_cache.clear()
         self._topic_cache[key] = best
@@ -581,18 +710,23 @@ class RankingIndex:
 
     def _excluded_by(self, term: str) -> frozenset[int]:
         """Papers that mention an excluded term: as a phrase (or abbreviation) anywhere, not scattered."""
-        key = fold(term)
+        key = term
         cached = self._exclude_cache.get(key)
         if cached is not None:
             return cached
         found: set[int] = set()
+        # Abbreviations need no corroboration here: a reader who excluded "ASR" would rather miss a
+        # paper about attack success rates than see one about speech recognition.
         for variant in _variants(term):
-            lists = [self._postings.get(word) for word in variant]
+            lists = [self._postings.get(word) for word in variant.words]
             if not all(lists):
                 continue
-            for number in min(lists, key=len):
+            if len(lists) == 1:
+                found.update(lists[0])
+                continue
+            for number in set(min(lists, key=len)).intersection(*lists):
                 doc = self._docs[number]
-                if any(_phrase_count(f, variant) for f in (doc.title, doc.body, doc.keywords)):
+                if any(_match(f, variant.words)[0] for f in (doc.title, doc.body, doc.keywords)):
                     found.add(number)
         result = frozenset(found)
         if len(self._exclude_cache) >= _CACHE_LIMIT:
@@ -604,30 +738,44 @@ class RankingIndex:
 
     def _by(self, followed: str) -> dict[int, str]:
         """Papers by a followed author, each with the paper's own spelling of the name."""
+        key = followed
+        cached = self._author_cache.get(key)
+        if cached is not None:
+            return cached
         wanted = _Name.of(followed)
-        if wanted is None:
-            return {}
         found: dict[int, str] = {}
-        for number in self._by_surname.get(wanted.initial_last, ()):
-            for author in self.papers[number].authors:
-                name = _Name.of(author)
-                if name is not None and wanted.same_person(name):
+        if wanted is not None:
+            for number, author, name in self._by_surname.get(wanted.initial_last, ()):
+                if number not in found and wanted.same_person(name):
                     found[number] = author
-                    break
+        if len(self._author_cache) >= _CACHE_LIMIT:
+            self._author_cache.clear()
+        self._author_cache[key] = found
         return found
 
     def _likeness(self, liked: LikedPaper) -> dict[int, float]:
-        """Papers resembling a liked one: the idf-weighted share of its informative words they contain,
-        title words counting double."""
-        key = (liked.title, liked.keywords)
+        """Papers resembling one the reader rated: the idf-weighted share of its title's and keywords'
+        informative words they contain, a word in their title counting double one in their abstract."""
+        key = (liked.id, liked.title, liked.keywords)
         cached = self._liked_cache.get(key)
         if cached is not None:
             return cached
-        words = set(terms(liked.title))
-        for keyword in liked.keywords:
-            words.update(terms(keyword))
-        informative = [w for w in words if w in self._postings and len(self._postings[w]) <= self._common]
-        total = sum(self._idf[w] for w in informative)
+        sequences = [terms(liked.title), *(terms(keyword) for keyword in liked.keywords)]
+        words = {word for sequence in sequences for word in sequence}
+        itself = self._number.get(liked.id)
+        own = self._docs[itself] if itself is not None else None
+
+        def others_using(word: str) -> int:
+            count = len(self._postings.get(word, ()))
+            if own is not None and (word in own.title or word in own.body or word in own.keywords):
+                count -= 1
+            return count
+
+        # Words no other paper uses (the liked paper's own method name) can't tell candidates apart,
+        # and words most papers use say nothing: both are left out of the share.
+        informative = {word for word in words if 0 < others_using(word) <= self._common}
+        # A long title's many words dilute no likeness: two rare words shared is a full match.
+        total = min(sum(self._idf[word] for word in informative), FEEDBACK_SATURATION)
         shared: dict[int, float] = {}
         hits: dict[int, int] = {}
         for word in informative:
@@ -635,13 +783,23 @@ class RankingIndex:
             for number, place in self._weighted[word]:
                 shared[number] = shared.get(number, 0.0) + weight * place
                 hits[number] = hits.get(number, 0) + 1
-        # One shared word is a coincidence unless the liked title has only one informative word.
-        needed = min(2, len(informative))
-        result = {
-            number: value / total
-            for number, value in shared.items()
-            if hits[number] >= needed and value / total >= FEEDBACK_THRESHOLD
-        }
+        # One shared word is a coincidence ("perspective") unless it comes with its neighbour in the
+        # liked title ("continual learning"); two are a likeness.
+        pairs = [
+            pair
+            for sequence in sequences
+            for pair in itertools.pairwise(sequence)
+            if pair[0] in informative or pair[1] in informative
+        ]
+        result: dict[int, float] = {}
+        for number, value in shared.items():
+            if number == itself or value < FEEDBACK_THRESHOLD * total:
+                continue
+            if hits[number] < 2:
+                doc = self._docs[number]
+                if not any(_match(doc.title, pair)[0] or _match(doc.body, pair)[0] for pair in pairs):
+                    continue
+            result[number] = min(value / total, 1.0)
         if len(self._liked_cache) >= _CACHE_LIMIT:
             self._liked_cache.clear()
         self._liked_cache[key] = result
@@ -666,65 +824,62 @@ class RankingIndex:
         if limit <= 0 or not self._docs:
             return []
         excluded = self._excluded(settings, exclude_ids)
-        topics = [topic for topic in settings.topics if _variants(topic)]
-        focused = bool(topics or settings.categories)
-        if not (focused or settings.authors or feedback.more or feedback.less):
+        # A topic with no searchable word ("the") can neither match nor narrow anything.
+        topics = [(topic, self._topic(topic)) for topic in settings.topics if _variants(topic)]
+        categories = [
+            (category, self._by_category.get(category.strip().lower(), frozenset()))
+            for category in settings.categories
+        ]
+        authors = [self._by(name) for name in settings.authors]
+        liked = [(paper, self._likeness(paper)) for paper in feedback.more[-FEEDBACK_RECENT:]]
+        disliked = [self._likeness(paper) for paper in feedback.less[-FEEDBACK_RECENT:]]
+        focused = bool(topics or categories)
+        if not (focused or any(authors) or liked or disliked):
             return self._plain_trending(excluded, limit)
 
-        relevance: dict[int, float] = {}
-        reasons: dict[int, list[str]] = {}
-        pinned: dict[int, list[str]] = {}
-
-        if topics:
-            matched: dict[int, list[tuple[float, str]]] = {}
-            for topic in topics:
-                for number, score in self._topic(topic).items():
-                    matched.setdefault(number, []).append((score, topic))
-            for number, found in matched.items():
-                found.sort(key=lambda item: -item[0])
-                relevance[number] = found[0][0] + EXTRA_TOPIC_SHARE * sum(s for s, _ in found[1:])
-                reasons[number] = ["matches: " + ", ".join(topic for _, topic in found)]
-        for category in settings.categories:
-            for number in self._by_category.get(category.strip().lower(), ()):
-                relevance[number] = relevance.get(number, 0.0) + CATEGORY_SCORE
-                reasons.setdefault(number, []).append(f"in {category}")
-        for followed in settings.authors:
-            for number, author in self._by(followed).items():
-                pinned.setdefault(number, []).append(f"by {author}")
-        liked_boost: dict[int, tuple[float, str]] = {}
-        for liked in feedback.more[-FEEDBACK_RECENT:]:
-            for number, similarity in self._likeness(liked).items():
-                if self.papers[number].id != liked.id and similarity > liked_boost.get(number, (0.0, ""))[0]:
-                    liked_boost[number] = (similarity, f'like "{_short(liked.title)}" you liked')
-        disliked: dict[int, float] = {}
-        for other in feedback.less[-FEEDBACK_RECENT:]:
-            for number, similarity in self._likeness(other).items():
-                disliked[number] = max(disliked.get(number, 0.0), similarity)
-
-        if not focused:
-            return self._adjusted_trending(excluded, pinned, liked_boost, disliked, limit)
-
-        for number, (similarity, reason) in liked_boost.items():
-            relevance[number] = relevance.get(number, 0.0) + FEEDBACK_MORE * similarity
-            reasons.setdefault(number, []).append(reason)
-        for number in pinned:
-            relevance[number] = relevance.get(number, 0.0) + AUTHOR_SCORE
-        scored: list[tuple[float, int]] = []
+        pinned = {number for found in authors for number in found}
+        likeness = _strongest(found for _, found in liked)
+        unlikeness = _strongest(disliked)
+        if focused:
+            relevance = _relevance([matches for _, matches in topics], [numbers for _, numbers in categories])
+            for number in pinned:
+                relevance.setdefault(number, 0.0)
+        else:
+            relevance = dict.fromkeys(range(len(self._docs)), 0.0)
+        popularity, rank_of = self._popularity, self._rank_of
+        scored: list[tuple[float, int, int]] = []
         for number, score in relevance.items():
             if number in excluded:
                 continue
-            score *= 1.0 - FEEDBACK_LESS * disliked.get(number, 0.0)
-            score *= 1.0 + POPULARITY_LIFT * self._docs[number].popularity
-            scored.append((score, number))
-        scored.sort(key=lambda item: (-item[0], self._rank_of[item[1]]))
-        return [
-            Pick(
-                paper=self.papers[number],
-                score=round(score, 4),
-                reasons=(*pinned.get(number, ()), *reasons.get(number, ())),
-            )
-            for score, number in scored[:limit]
-        ]
+            if number in likeness:
+                score += FEEDBACK_MORE * likeness[number]
+            if number in pinned:
+                score += AUTHOR_SCORE
+            if focused:
+                score *= 1.0 + POPULARITY_LIFT * popularity[number]
+            else:
+                # Trending order, which log-scaled upvotes keep, moved by authors and feedback.
+                score += popularity[number]
+            if number in unlikeness:
+                score *= 1.0 - FEEDBACK_LESS * unlikeness[number]
+            scored.append((-score, rank_of[number], number))
+        scored.sort()
+
+        picks: list[Pick] = []
+        for negative, _, number in scored[:limit]:
+            paper = self.papers[number]
+            reasons = [f"by {found[number]}" for found in authors if number in found]
+            matching = sorted((-matches[number], topic) for topic, matches in topics if number in matches)
+            if matching:
+                reasons.append("matches: " + ", ".join(topic for _, topic in matching))
+            reasons += [f"in {category}" for category, numbers in categories if number in numbers]
+            if number in likeness:
+                source = max(liked, key=lambda item: item[1].get(number, 0.0))[0]
+                reasons.append(f'like "{_short(source.title)}" you liked')
+            if not focused:
+                reasons.append(_upvotes(paper.upvotes))
+            picks.append(Pick(paper=paper, score=round(-negative, 4), reasons=tuple(reasons)))
+        return picks
 
     def _plain_trending(self, excluded: set[int], limit: int) -> list[Pick]:
         picks: list[Pick] = []
@@ -732,40 +887,40 @@ class RankingIndex:
             if number in excluded:
                 continue
             paper = self.papers[number]
-            picks.append(Pick(paper=paper, score=float(paper.upvotes), reasons=(_upvotes(paper.upvotes),)))
+            score = round(self._popularity[number], 4)
+            picks.append(Pick(paper=paper, score=score, reasons=(_upvotes(paper.upvotes),)))
             if len(picks) == limit:
                 break
         return picks
 
-    def _adjusted_trending(
-        self,
-        excluded: set[int],
-        pinned: dict[int, list[str]],
-        liked: dict[int, tuple[float, str]],
-        disliked: dict[int, float],
-        limit: int,
-    ) -> list[Pick]:
-        """Trending order, with followed authors first and papers like the liked ones lifted."""
-        keyed: list[tuple[float, int, int]] = []
-        for number in self._trending:
-            if number in excluded:
-                continue
-            score = self._docs[number].popularity
-            if number in liked:
-                score += FEEDBACK_MORE * liked[number][0]
-            score *= 1.0 - FEEDBACK_LESS * disliked.get(number, 0.0)
-            keyed.append(
-                (-(AUTHOR_SCORE if number in pinned else 0.0) - score, self._rank_of[number], number)
-            )
-        keyed.sort()
-        picks: list[Pick] = []
-        for _, _, number in keyed[:limit]:
-            paper = self.papers[number]
-            reasons = [*pinned.get(number, ()), _upvotes(paper.upvotes)]
-            if number in liked:
-                reasons.append(liked[number][1])
-            picks.append(Pick(paper=paper, score=float(paper.upvotes), reasons=tuple(reasons)))
-        return picks
+
+def _strongest(found: Iterable[dict[int, float]]) -> dict[int, float]:
+    """Per paper, its highest similarity to any of the rated papers."""
+    strongest: dict[int, float] = {}
+    for similarities in found:
+        for number, similarity in similarities.items():
+            if similarity > strongest.get(number, 0.0):
+                strongest[number] = similarity
+    return strongest
+
+
+def _relevance(topics: list[dict[int, float]], categories: list[frozenset[int]]) -> dict[int, float]:
+    """Per relevant paper: its best topic's score, half of each further topic's, plus its categories."""
+    if len(topics) == 1:
+        relevance = dict(topics[0])
+    else:
+        best: dict[int, float] = {}
+        total: dict[int, float] = {}
+        for matches in topics:
+            for number, score in matches.items():
+                total[number] = total.get(number, 0.0) + score
+                if score > best.get(number, 0.0):
+                    best[number] = score
+        relevance = {n: best[n] + EXTRA_TOPIC_SHARE * (total[n] - best[n]) for n in best}
+    for numbers in categories:
+        for number in numbers:
+            relevance[number] = relevance.get(number, 0.0) + CATEGORY_SCORE
+    return relevance
 
 
 def rank(
