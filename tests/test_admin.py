@@ -22,8 +22,9 @@ FIXTURES = Path(__file__).parent / "fixtures" / "daily_papers"
 def stack():
     fixtures = SourceFixtures()
     fixtures.add_hf_directory(FIXTURES)
-    with LocalStack(domain="papers.example.org", start=datetime(2026, 11, 23, 5, tzinfo=UTC),
-                    fixtures=fixtures) as running:
+    with LocalStack(
+        domain="papers.example.org", start=datetime(2026, 11, 23, 5, tzinfo=UTC), fixtures=fixtures
+    ) as running:
         running.fetch()
         running.add_subscriber("ada@example.org", ReaderSettings(topics=("reinforcement learning",), count=3))
         running.add_subscriber("bo@example.org", ReaderSettings())
@@ -58,8 +59,9 @@ def test_preview_renders_the_next_digest_without_sending(admin, stack):
 
 
 def test_set_and_status_change_a_reader(admin, stack):
-    status, out = command(admin, stack, "set", "ada@example.org", "topics=robotics, speech", "count=5",
-                          "timezone=Europe/Berlin")
+    status, out = command(
+        admin, stack, "set", "ada@example.org", "topics=robotics, speech", "count=5", "timezone=Europe/Berlin"
+    )
     row = json.loads(out)
     assert status == 0 and row["topics"] == "robotics; speech" and row["count"] == 5
     assert row["timezone"] == "Europe/Berlin"

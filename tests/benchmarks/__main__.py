@@ -13,8 +13,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer runs (smoke test)")
     parser.add_argument("--json", type=str, default="", help="also write the JSON to this file")
+    parser.add_argument("--fan-out", type=int, default=10_000, help="readers in the local end-to-end fan-out")
     arguments = parser.parse_args(argv)
-    results = digests.run(quick=arguments.quick)
+    results = digests.run(quick=arguments.quick, fan_out_readers=arguments.fan_out)
     text = json.dumps(results, indent=2)
     print(text)
     if arguments.json:

@@ -186,10 +186,10 @@ def fan_out(size: int) -> dict[str, Any]:
     }
 
 
-def run(*, quick: bool = False) -> dict[str, Any]:
+def run(*, quick: bool = False, fan_out_readers: int = 10_000) -> dict[str, Any]:
     sizes = (200, 1000) if quick else (1000, 10_000)
     runs = 3 if quick else 5
-    fan = fan_out(50 if quick else 10_000)
+    fan = fan_out(50 if quick else fan_out_readers)
     return {
         "machine_cores": len(__import__("os").sched_getaffinity(0)),
         "ranking_and_rendering": [throughput(size, runs) for size in sizes],

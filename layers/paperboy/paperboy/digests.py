@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from paperboy.mailer import Mailer, OutboundMail, SendRejected, SendThrottled
+from paperboy.mailer import Mailer, OutboundMail, SendBlocked, SendRejected, SendThrottled
 from paperboy.models import Paper, Pick
 from paperboy.pacing import TokenBucket
 from paperboy.planning import DigestJob
@@ -111,8 +111,9 @@ class DigestSender:
             return self._already_claimed(reader, job, now)
         try:
             message_id = self.mailer.send(mail)
-        except SendThrottled:
-            # SES refused for rate, so the mail did not leave: a retry may send it.
+        except (SendThrottled, SendBlocked):
+            # SES refused for rate, or the account cannot send right now: the mail did not leave,
+            # and a retry (or a redrive from the dead-letter queue, once fixed) may send it.
             self.store.release_claim(reader.id, job.period)
             raise
         except SendRejected:

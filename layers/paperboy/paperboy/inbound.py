@@ -27,8 +27,8 @@ from pydantic import BaseModel, Field
 from paperboy import subscriptions
 from paperboy.commands import Command, CommandKind, apply, help_text, parse_commands
 from paperboy.mailer import Mailer, OutboundMail
-from paperboy.readers import MAX_FEEDBACK, WEEKDAYS, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
-from paperboy.render import NoticeView, Renderer
+from paperboy.readers import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
+from paperboy.render import NoticeView, Renderer, settings_summary
 from paperboy.replies import InboundMessage
 from paperboy.store import PaperStore
 from paperboy.subscribers import DigestRecord, SubscriberStore
@@ -494,18 +494,6 @@ def _subject(kind: str, message: InboundMessage | None) -> str:
 
 
 def _settings_lines(reader: Subscriber) -> list[str]:
-    settings = reader.settings
-    schedule = (
-        f"weekly on {WEEKDAYS[settings.weekday].title()}" if settings.frequency == "weekly" else "daily"
-    )
-    return [
-        f"Status: {reader.status.value}"
-        + (f" until {reader.paused_until:%d %b %Y}" if reader.paused_until else ""),
-        f"Topics: {', '.join(settings.topics) or 'none (trending papers)'}",
-        f"Excluded: {', '.join(settings.excludes) or 'none'}",
-        f"Authors followed: {', '.join(settings.authors) or 'none'}",
-        f"arXiv categories: {', '.join(settings.categories) or 'any'}",
-        f"Papers per digest: {settings.count}",
-        f"Delivery: {schedule} at {settings.send_time:%H:%M} ({settings.timezone})",
-        f"Format: {settings.format.value}; quiet-day notes: {'on' if settings.quiet_days else 'off'}",
-    ]
+    until = f" until {reader.paused_until:%d %b %Y}" if reader.paused_until else ""
+    status = f"Status: {reader.status.value}{until}"
+    return [status, *settings_summary(reader.settings)]

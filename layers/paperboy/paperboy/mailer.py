@@ -55,6 +55,8 @@ MAX_REFERENCES = 10
 _ENCODED_WORD_OCTETS = 42
 _FOLD_AT = 78
 MAX_LINE = 998
+QP_LINE_CACHE = 20_000
+_QP_LINES: dict[str, bytes] = {}
 _PART_HEADERS = b'Content-Type: text/%s; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
 
 
@@ -224,9 +226,23 @@ def _header(name: str, value: str) -> bytes:
 
 
 def _quoted_printable(text: str) -> bytes:
-    """A UTF-8 body as quoted-printable lines of at most 76 characters (RFC 2045), CRLF-ended."""
-    normalised = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
-    return binascii.b2a_qp(normalised, istext=True).replace(b"\n", b"\r\n")
+    """A UTF-8 body as quoted-printable lines of at most 76 characters (RFC 2045), CRLF-ended.
+
+    Quoted-printable works line by line, so each distinct line is encoded once per container:
+    digests share most of their lines (the same papers, the same footer), and binascii's encoder
+    was otherwise the largest cost of sending a digest.
+    """
+    cache = _QP_LINES
+    encoded: list[bytes] = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        known = cache.get(line)
+        if known is None:
+            known = binascii.b2a_qp(line.encode("utf-8") + b"\n", istext=True)[:-1].replace(b"\n", b"\r\n")
+            if len(cache) >= QP_LINE_CACHE:
+                cache.clear()
+            cache[line] = known
+        encoded.append(known)
+    return b"\r\n".join(encoded)
 
 
 def build_mime(mail: OutboundMail, *, sender: str, domain: str) -> bytes:
@@ -259,10 +275,14 @@ def build_mime(mail: OutboundMail, *, sender: str, domain: str) -> bytes:
     headers.append(("X-Auto-Response-Suppress", "OOF, AutoReply"))
     if mail.in_reply_to:
         headers.append(("In-Reply-To", mail.in_reply_to))
-    if mail.references:
-        headers.append(("References", " ".join(mail.references)))
-    headers.append(("MIME-Version", "1.0"))
     head.append(b"".join(_header(name, value) for name, value in headers))
+    if mail.references:
+        # Folded between ids (never inside one) when long: ten ids can pass 998 octets.
+        references = " ".join(mail.references)
+        if len(references) + len("References: ") > _FOLD_AT:
+            references = "\r\n ".join(mail.references)
+        head.append(f"References: {references}\r\n".encode("ascii"))
+    head.append(b"MIME-Version: 1.0\r\n")
     text_part = _PART_HEADERS % b"plain"
     if mail.html is None:
         return b"".join([*head, text_part, b"\r\n", _quoted_printable(mail.text)])

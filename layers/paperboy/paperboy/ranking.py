@@ -305,7 +305,7 @@ def fold(text: str) -> str:
 
 
 # Positions: content words _STEP apart (one more across stop words); a sentence or field boundary
-# jumps by _GAP, wider than any window `_match` looks across.
+# jumps by _GAP, wider than any window `_near` looks across.
 _STEP = 2
 _GAP = 16
 
@@ -317,7 +317,7 @@ def _positions(text: str) -> tuple[tuple[str, int], ...]:
 
     Content words stand two apart, three when stop words came between: "mixture of experts" is
     still the phrase "mixture experts", yet "distilling knowledge" reads as "knowledge distillation"
-    while "to answer these questions" does not read as "question answering" (see `_match`).
+    while "to answer these questions" does not read as "question answering" (see `_near`).
     """
     out: list[tuple[str, int]] = []
     position = 0
@@ -462,44 +462,57 @@ def _saturate(count: int) -> float:
 
 @dataclass(frozen=True, slots=True)
 class _Doc:
-    title: dict[str, int]
-    body: dict[str, int]
-    keywords: dict[str, int]
+    """A paper's words, each with its positions as the set bits of one int. The title comes first,
+    then the abstract and AI summary, then the keywords, so one shift-and-and finds a phrase in all
+    fields at once and a mask tells which field it was in."""
+
+    words: dict[str, int]
+    title: int  # the title's bits
+    body: int  # the abstract's and AI summary's bits
+    keywords_from: int  # the first keyword bit
     popularity: float
 
+    @classmethod
+    def of(cls, paper: Paper, popularity: float) -> _Doc:
+        words: dict[str, int] = {}
+        offset = 0
+        bounds: list[int] = []
+        for field in ((paper.title,), (paper.summary, paper.ai_summary), paper.keywords):
+            for text in field:
+                last = offset
+                for word, position in _positions(text):
+                    words[word] = words.get(word, 0) | (1 << (offset + position))
+                    last = offset + position
+                offset = last + _GAP
+            bounds.append(offset)
+        title = (1 << bounds[0]) - 1
+        return cls(words, title, ((1 << bounds[1]) - 1) ^ title, bounds[1], popularity)
 
-def _field(texts: Iterable[str]) -> dict[str, int]:
-    """Each stem of a field with its positions as the set bits of an int: phrase and proximity tests
-    become a few shifts and ands."""
-    positions: dict[str, int] = {}
-    offset = 0
-    for text in texts:
-        last = offset
-        for word, position in _positions(text):
-            positions[word] = positions.get(word, 0) | (1 << (offset + position))
-            last = offset + position
-        offset = last + _GAP
-    return positions
+    def in_title(self, word: str) -> bool:
+        return bool(self.words.get(word, 0) & self.title)
+
+    def in_body(self, word: str) -> bool:
+        return bool(self.words.get(word, 0) & self.body)
 
 
-def _match(field: dict[str, int], phrase: tuple[str, ...]) -> tuple[int, bool]:
-    """How often a phrase occurs in a field (stop words between its words allowed), and whether its
-    words at least stand close together: each followed by the next within one other word ("domain
-    and task adaptation"), or right after it ("distilling knowledge", "tuning prompts")."""
-    masks = [field.get(word, 0) for word in phrase]
-    if not all(masks):
-        return 0, False
+def _phrase(masks: list[int]) -> int:
+    """The positions where the phrase whose words have these masks ends (stop words between its
+    words allowed)."""
     running = masks[0]
     for mask in masks[1:]:
         running = ((running << 2) | (running << 3)) & mask
-    if running:
-        return running.bit_count(), True
+    return running
+
+
+def _near(masks: list[int], field: int) -> bool:
+    """Whether, within one field, each word is followed by the next within one other word ("domain
+    and task adaptation") or comes right after it ("distilling knowledge", "tuning prompts")."""
     for before, after in itertools.pairwise(masks):
-        # 2-3: adjacent; 4-5: one word between (stop words aside from one gap).
-        reach = (before << 2) | (before << 3) | (before << 4) | (before << 5)
-        if not (reach | (before >> 2)) & after:
-            return 0, False
-    return 0, True
+        # Distances 2-3: adjacent; 4-5: one word between; -2: right before.
+        reach = (before << 2) | (before << 3) | (before << 4) | (before << 5) | (before >> 2)
+        if not reach & after & field:
+            return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -567,16 +580,11 @@ class RankingIndex:
         self._by_surname: dict[str, list[tuple[int, str, _Name]]] = {}
         by_category: dict[str, set[int]] = {}
         for number, paper in enumerate(self.papers):
-            doc = _Doc(
-                title=_field((paper.title,)),
-                body=_field((paper.summary, paper.ai_summary)),
-                keywords=_field(paper.keywords),
-                popularity=math.log1p(max(paper.upvotes, 0)) / scale,
-            )
+            doc = _Doc.of(paper, math.log1p(max(paper.upvotes, 0)) / scale)
             self._docs.append(doc)
-            for word in doc.title.keys() | doc.body.keys() | doc.keywords.keys():
+            for word, mask in doc.words.items():
                 postings.setdefault(word, []).append(number)
-                weighted.setdefault(word, []).append((number, 1.0 if word in doc.title else 0.5))
+                weighted.setdefault(word, []).append((number, 1.0 if mask & doc.title else 0.5))
             for author in paper.authors:
                 name = _Name.of(author)
                 if name is None:
@@ -612,9 +620,7 @@ class RankingIndex:
         for expansion in expansions:
             weights = [self._idf.get(word, rare) for word in expansion]
             present = sum(
-                weight
-                for word, weight in zip(expansion, weights, strict=True)
-                if word in doc.title or word in doc.body or word in doc.keywords
+                weight for word, weight in zip(expansion, weights, strict=True) if word in doc.words
             )
             if present >= CORROBORATION * sum(weights):
                 return True
@@ -633,11 +639,12 @@ class RankingIndex:
                 if variant.corroboration and not self._corroborated(number, variant.corroboration):
                     continue
                 doc = self._docs[number]
-                if variant.title_only and word not in doc.title:
+                mask = doc.words[word]
+                if variant.title_only and not mask & doc.title:
                     continue
-                title = TITLE_WEIGHT if word in doc.title else 0.0
-                body = BODY_WEIGHT * _saturate(doc.body.get(word, 0).bit_count())
-                keyword = KEYWORD_WEIGHT if word in doc.keywords else 0.0
+                title = TITLE_WEIGHT if mask & doc.title else 0.0
+                body = BODY_WEIGHT * _saturate((mask & doc.body).bit_count())
+                keyword = KEYWORD_WEIGHT if mask >> doc.keywords_from else 0.0
                 scores[number] = (title + body + keyword) / _FULL
             return scores
         idf = dict(zip(phrase, (self._idf[word] for word in phrase), strict=False))
@@ -645,26 +652,28 @@ class RankingIndex:
         shortest = min(lists, key=len)
         for number in set(shortest).intersection(*lists):
             doc = self._docs[number]
-            in_title, near_title = _match(doc.title, phrase)
+            masks = [doc.words[word] for word in phrase]
+            ends = _phrase(masks)
+            in_title = (ends & doc.title).bit_count()
             if variant.title_only and not in_title:
                 continue
-            in_body, near_body = _match(doc.body, phrase)
-            in_keywords, _ = _match(doc.keywords, phrase)
+            in_body = (ends & doc.body).bit_count()
+            in_keywords = ends >> doc.keywords_from
             if in_title:
                 title = 1.0
-            elif near_title:
+            elif _near(masks, doc.title):
                 title = NEAR_QUALITY
             else:
                 # Partial credit (negative: it never makes a paper relevant on its own). Even every
                 # word in the title, apart, is only that: "Recognition of Objects in Speech-Free Scenes".
-                share = sum(weight for word, weight in idf.items() if word in doc.title) / total_idf
+                share = sum(weight for word, weight in idf.items() if doc.in_title(word)) / total_idf
                 title = -PARTIAL_QUALITY * share
             if in_body:
                 body = _saturate(in_body)
-            elif near_body:
+            elif _near(masks, doc.body):
                 body = NEAR_QUALITY
             else:
-                share = sum(weight for word, weight in idf.items() if word in doc.body) / total_idf
+                share = sum(weight for word, weight in idf.items() if doc.in_body(word)) / total_idf
                 body = -PARTIAL_QUALITY * share
             if title <= 0 and body <= 0 and not in_keywords:
                 continue
@@ -726,7 +735,7 @@ class RankingIndex:
                 continue
             for number in set(min(lists, key=len)).intersection(*lists):
                 doc = self._docs[number]
-                if any(_match(f, variant.words)[0] for f in (doc.title, doc.body, doc.keywords)):
+                if _phrase([doc.words[word] for word in variant.words]):
                     found.add(number)
         result = frozenset(found)
         if len(self._exclude_cache) >= _CACHE_LIMIT:
@@ -767,7 +776,7 @@ class RankingIndex:
 
         def others_using(word: str) -> int:
             count = len(self._postings.get(word, ()))
-            if own is not None and (word in own.title or word in own.body or word in own.keywords):
+            if own is not None and word in own.words:
                 count -= 1
             return count
 
@@ -797,7 +806,10 @@ class RankingIndex:
                 continue
             if hits[number] < 2:
                 doc = self._docs[number]
-                if not any(_match(doc.title, pair)[0] or _match(doc.body, pair)[0] for pair in pairs):
+                if not any(
+                    all(word in doc.words for word in pair) and _phrase([doc.words[w] for w in pair])
+                    for pair in pairs
+                ):
                     continue
             result[number] = min(value / total, 1.0)
         if len(self._liked_cache) >= _CACHE_LIMIT:

@@ -4,7 +4,9 @@ Many mail clients drop <style> blocks, so the CSS is inlined by css-inline. That
 template, on the template *source*, when the Renderer is built: every jinja tag is swapped for an
 inert placeholder, the HTML is inlined, the tags are put back and their order is checked, so a
 template whose tags the HTML parser would move (text inside a <table>, say) fails at start-up
-instead of rendering wrong mail. Rendering a mail is then only a compiled jinja template.
+instead of rendering wrong mail. Rendering a mail is then only compiled jinja templates, and each
+paper's card (HTML and text) is rendered once per container and reused, numbered, in every digest
+that holds it: thousands of readers get the same popular papers.
 
 Autoescaping is on for HTML: paper titles, abstracts, topics and reasons are text, never markup.
 Only http(s) links from a source are shown; a `javascript:` project page never becomes an href.
@@ -20,7 +22,7 @@ from importlib import resources
 import css_inline
 from jinja2 import BaseLoader, Environment, StrictUndefined, Template, TemplateNotFound
 from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from paperboy.mailer import one_line
 from paperboy.models import Paper, Pick
@@ -32,7 +34,7 @@ MAX_AUTHORS = 3
 SUBJECT_CHARACTERS = 120
 LEDE_TOPICS = 3
 TEMPLATES = ("digest", "digest_item", "notice")
-# Rendered paper cards kept per container: thousands of readers get the same popular papers.
+# Rendered paper cards kept per container (a few KB each).
 CARD_CACHE = 8192
 # Sentence ends that are not: a split after these would cut "e.g. speech" in two.
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Eq.", "Sec.", "approx.", "resp.")
@@ -70,8 +72,6 @@ class NoticeView(BaseModel):
     Paragraphs are plain text (escaped, line breaks kept); `action` is a (label, url) button;
     `help_text` is the command list, shown as preformatted text when given.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     subject: str
     paragraphs: list[str] = Field(default_factory=list)
@@ -189,17 +189,20 @@ def digest_subject(view: DigestView) -> str:
     count = len(view.picks)
     lead = f"{_plural(count, 'paper')} for {_short_day(view.local_date)}: "
     budget = SUBJECT_CHARACTERS - len(lead)
-    titles = [one_line(pick.paper.display_title, SUBJECT_CHARACTERS) for pick in view.picks]
     shown: list[str] = []
-    for position, title in enumerate(titles):
-        more = ", …" if position + 1 < count else ""
-        if len(", ".join([*shown, title]) + more) > budget:
+    used = 0
+    for pick in view.picks:
+        title = one_line(pick.paper.display_title, SUBJECT_CHARACTERS)
+        # The title, its ", " and (unless it is the last) the ", …" that says more follow.
+        needed = used + (2 if shown else 0) + len(title) + (3 if len(shown) + 1 < count else 0)
+        if needed > budget:
             break
         shown.append(title)
+        used = needed - (3 if len(shown) < count else 0)
     if not shown:
-        return one_line(lead + shorten(titles[0], budget), SUBJECT_CHARACTERS)
-    tail = ", …" if len(shown) < count else ""
-    return one_line(lead + ", ".join(shown) + tail, SUBJECT_CHARACTERS)
+        first = one_line(view.picks[0].paper.display_title, SUBJECT_CHARACTERS)
+        return lead + shorten(first, budget)
+    return lead + ", ".join(shown) + (", …" if len(shown) < count else "")
 
 
 def _lede(view: DigestView, count: int) -> str:
@@ -242,7 +245,7 @@ def inline_template_css(name: str, source: str, css: str | None = None) -> str:
     inlined = inliner.inline(hidden) if css is None else inliner.inline_fragment(hidden, css)
     # Classes only matter where a kept media query names them; the rest is weight in every mail.
     styles = css if css is not None else "".join(_STYLE.findall(source))
-    wanted = {name for block in _AT_RULE.findall(styles) for name in _CLASS_NAME.findall(block)}
+    wanted = {cls for block in _AT_RULE.findall(styles) for cls in _CLASS_NAME.findall(block)}
     inlined = _CLASS_ATTRIBUTE.sub(lambda match: _kept_classes(match, wanted), inlined)
     order = [int(number) for number in _PLACEHOLDER.findall(inlined)]
     if order != list(range(len(tags))):
@@ -254,7 +257,7 @@ def inline_template_css(name: str, source: str, css: str | None = None) -> str:
 
 
 def _kept_classes(match: re.Match[str], wanted: set[str]) -> str:
-    kept = [name for name in match.group(1).split() if name in wanted]
+    kept = [cls for cls in match.group(1).split() if cls in wanted]
     return f' class="{" ".join(kept)}"' if kept else ""
 
 

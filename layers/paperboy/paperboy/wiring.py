@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 
 # Standard retry mode backs off on throttling and transient errors before our code sees them.
 AWS_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
-# SES throttling beyond a short retry goes back to the queue, which waits longer and costs nothing.
-SES_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3})
+# No automatic retry of SendEmail: a retried timeout could send a mail SES had already accepted.
+# A throttled or failed send goes back to the queue, which waits and retries safely.
+SES_CONFIG = Config(retries={"mode": "standard", "max_attempts": 1})
 
 
 def paper_store(settings: Settings) -> PaperStore:
