@@ -6,10 +6,11 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# pyenv's python3.13 shim refuses to run unless 3.13 is selected, so look for the real binary too.
+# pyenv's python3.13 shim refuses to run unless 3.13 is selected: ask it (with 3.13 selected) for
+# the real interpreter's path, and use that path from then on.
 PYTHON313 := $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13; do \
 	PYENV_VERSION=$$(pyenv versions --bare 2>/dev/null | grep '^3\.13' | tail -n1) "$$p" -c \
-	'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+	'import sys; assert sys.version_info[:2] == (3, 13); print(sys.executable)' 2>/dev/null && break; done)
 export PYTHONPATH := $(CURDIR)/layers/paperboy:$(CURDIR)/tests
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0

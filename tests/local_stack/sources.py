@@ -12,9 +12,11 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+
+from local_stack.loopback import LoopbackServer
 
 EMPTY_FEED = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<rss xmlns:arxiv="http://arxiv.org/schemas/atom" '
@@ -101,28 +103,13 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up waiting (a scripted stall): nothing left to answer
 
 
-class SourceServer:
+class SourceServer(LoopbackServer):
     """Serves `fixtures` on http://127.0.0.1:<free port> until `stop()`."""
 
     def __init__(self, fixtures: SourceFixtures) -> None:
-        handler = type("FixtureHandler", (_Handler,), {"fixtures": fixtures})
+        super().__init__(type("FixtureHandler", (_Handler,), {"fixtures": fixtures}))
         self.fixtures = fixtures
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        # A short poll: stop() waits up to one interval, once per test that starts a server.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> SourceServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return self.origin

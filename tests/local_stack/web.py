@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
-import threading
 import time
 import uuid
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from local_stack.loopback import LoopbackServer
 
 
 def function_url_event(
@@ -51,7 +52,7 @@ def function_url_event(
     }
 
 
-class FunctionUrlServer:
+class FunctionUrlServer(LoopbackServer):
     """Serves a handler (`invoke(event) -> response dict`) on http://127.0.0.1:<free port>/."""
 
     def __init__(self, invoke: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
@@ -79,22 +80,8 @@ class FunctionUrlServer:
 
             do_GET = do_POST = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        # A short poll: stop() waits up to one interval, once per stack.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__(Handler)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
-
-    def start(self) -> FunctionUrlServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{self.origin}/"

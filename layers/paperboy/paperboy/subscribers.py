@@ -73,6 +73,16 @@ def _profile_item(subscriber: Subscriber) -> dict[str, Any]:
     return item
 
 
+def _digest_item(record: DigestRecord) -> dict[str, Any]:
+    item = record.model_dump(mode="json", exclude_none=True)
+    item.update(
+        pk=_sub_key(record.subscriber_id),
+        sk=f"{DIGEST_PREFIX}{record.period.isoformat()}",
+        expires_at=int((record.claimed_at + DIGEST_RETENTION).timestamp()),
+    )
+    return item
+
+
 def _subscriber(item: dict[str, Any]) -> Subscriber:
     return Subscriber.model_validate(_plain(item))
 
@@ -251,14 +261,8 @@ class SubscriberStore:
     # -- digests --------------------------------------------------------------------------------
     def claim_digest(self, record: DigestRecord) -> bool:
         """Claim the reader's period before sending; False if any earlier attempt claimed it."""
-        item = record.model_dump(mode="json", exclude_none=True)
-        item.update(
-            pk=_sub_key(record.subscriber_id),
-            sk=f"{DIGEST_PREFIX}{record.period.isoformat()}",
-            expires_at=int((record.claimed_at + DIGEST_RETENTION).timestamp()),
-        )
         try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+            self._table.put_item(Item=_digest_item(record), ConditionExpression="attribute_not_exists(pk)")
         except ClientError as error:
             if _conditional_failed(error):
                 return False
@@ -316,12 +320,7 @@ class SubscriberStore:
                 "version": subscriber.version + 1,
             }
         )
-        digest_item = record.model_dump(mode="json", exclude_none=True)
-        digest_item.update(
-            pk=_sub_key(subscriber.id),
-            sk=f"{DIGEST_PREFIX}{record.period.isoformat()}",
-            expires_at=int((record.claimed_at + DIGEST_RETENTION).timestamp()),
-        )
+        digest_item = _digest_item(record)
         try:
             self._client.transact_write_items(
                 TransactItems=[
