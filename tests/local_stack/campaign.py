@@ -236,7 +236,10 @@ def _check_digests(stack: LocalStack, addresses: list[str], report: Report) -> N
                 record = records.get(day.isoformat())
                 mailed = per_period.get((address, day.isoformat()), 0)
                 if record is None:
-                    report.lost_digests.append(f"{address} {day}: never claimed")
+                    report.lost_digests.append(
+                        f"{address} {day}: never claimed (status {reader.status}, {reader.settings.timezone} "
+                        f"{reader.settings.send_time}, next due {reader.next_due}, last {reader.last_period})"
+                    )
                 elif record.status is DigestStatus.SENT and mailed == 1:
                     report.periods_accounted["sent once"] += 1
                 elif record.status is DigestStatus.EMPTY and mailed == 0:

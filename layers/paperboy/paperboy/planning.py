@@ -9,8 +9,10 @@ from pydantic import BaseModel
 from paperboy.schedule import hour_slot, period_of, slots_of_hour
 from paperboy.subscribers import SubscriberStore
 
-# A planner that missed runs (an outage) still finds readers due this many hours back.
+# A planner that missed runs (an outage) still finds readers due this many hours back; once a day,
+# at midnight UTC, it looks two days back, so that no reader stays stuck behind a longer outage.
 CATCH_UP_HOURS = 3
+DEEP_CATCH_UP_HOURS = 48
 
 
 class DigestJob(BaseModel):
@@ -26,7 +28,8 @@ def plan(store: SubscriberStore, now: datetime) -> list[DigestJob]:
     hour_start = datetime.strptime(hour_slot(now), "%Y-%m-%dT%H").replace(tzinfo=UTC)
     hour_end = hour_start + timedelta(hours=1)
     jobs: dict[str, DigestJob] = {}
-    for back in range(CATCH_UP_HOURS, -1, -1):
+    look_back = DEEP_CATCH_UP_HOURS if hour_start.hour == 0 else CATCH_UP_HOURS
+    for back in range(look_back, -1, -1):
         for reader in store.due(slots_of_hour(hour_start - timedelta(hours=back))):
             if reader.next_due is None or reader.next_due >= hour_end:
                 continue

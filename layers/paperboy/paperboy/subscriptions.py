@@ -7,7 +7,7 @@ Every change is read-modify-write under the profile's version, retried when a co
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from paperboy.readers import Status, Subscriber
 from paperboy.schedule import next_due
@@ -51,7 +51,13 @@ def change(
 def rescheduled(reader: Subscriber, now: datetime) -> Subscriber:
     """The reader with next_due recomputed from their settings (after any settings change)."""
     if reader.status is Status.ACTIVE or (reader.status is Status.PAUSED and reader.paused_until):
-        due = next_due(reader.settings, now, last_period=reader.last_period, paused_until=reader.paused_until)
+        # A reader still waiting for an overdue digest (the planner missed its hour) keeps that
+        # period: rescheduling from `now` would skip it.
+        overdue = reader.next_due is not None and reader.next_due < now and reader.status is Status.ACTIVE
+        after = reader.next_due - timedelta(minutes=1) if overdue and reader.next_due else now
+        due = next_due(
+            reader.settings, after, last_period=reader.last_period, paused_until=reader.paused_until
+        )
         return reader.model_copy(update={"next_due": due})
     return reader.model_copy(update={"next_due": None})
 
