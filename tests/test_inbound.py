@@ -229,3 +229,19 @@ def test_subscribe_form_starts_a_double_opt_in(stack):
     )
     assert status == 200 and "Check your inbox" in page
     assert kinds_to(stack, "cy@example.org") == ["confirm"]
+
+
+def test_undo_never_resubscribes_a_suppressed_address(stack):
+    stack.add_subscriber("gone@example.org", ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    mail = stack.mailbox.latest_to("gone@example.org")
+    url = mail.message["List-Unsubscribe"].split(",")[0].strip().strip("<>")
+    reader_id = reader(stack, "gone@example.org").id
+    from paperboy import subscriptions
+
+    subscriptions.change(
+        stack.subscribers, reader_id, lambda r: r.model_copy(update={"status": "suppressed"})
+    )
+    status, page = stack.request("POST", url.replace("/unsubscribe/", "/resubscribe/"))
+    assert status == 409 and "cannot be subscribed again" in page
+    assert reader(stack, "gone@example.org").status == "suppressed"

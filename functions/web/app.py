@@ -93,7 +93,17 @@ def resubscribe(token: str) -> Response:
     reader = subscriptions.reader_for_token(STORE, SIGNER, Purpose.UNSUBSCRIBE, token)
     if reader is None:
         return _html(INVALID_LINK)
-    subscriptions.activate(STORE, reader.id, clock.now())
+    if subscriptions.activate(STORE, reader.id, clock.now()).status is not Status.ACTIVE:
+        # A suppressed address (hard bounce or complaint) is never mailed again, not even by undo.
+        return _html(
+            pages.Page(
+                title="This address cannot be subscribed again",
+                paragraphs=[
+                    f"Mail to {reader.email} bounced or was reported as spam, so Paperboy stopped for good."
+                ],
+                status=409,
+            )
+        )
     return _html(
         pages.Page(
             title="Welcome back",
