@@ -11,7 +11,7 @@ import pytest
 from local_stack import scenario
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
-from paperboy.readers import ReaderSettings
+from paperboy.readers import ReaderSettings, Status
 
 FIXTURES = Path(__file__).parent / "fixtures" / "daily_papers"
 DOMAIN = "papers.example.org"
@@ -240,7 +240,7 @@ def test_undo_never_resubscribes_a_suppressed_address(stack):
     from paperboy import subscriptions
 
     subscriptions.change(
-        stack.subscribers, reader_id, lambda r: r.model_copy(update={"status": "suppressed"})
+        stack.subscribers, reader_id, lambda r: r.model_copy(update={"status": Status.SUPPRESSED})
     )
     status, page = stack.request("POST", url.replace("/unsubscribe/", "/resubscribe/"))
     assert status == 409 and "cannot be subscribed again" in page

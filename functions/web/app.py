@@ -208,4 +208,6 @@ def not_found(_: Exception) -> Response:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Every request counts, so a page view alone is a data point too (and no empty-metrics warning).
+    metrics.add_metric(name="WebRequests", unit=MetricUnit.Count, value=1)
     return app.resolve(event, context)

@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
             handle.write(text + "\n")
     print()
     print(digests.table(results))
-    return 0 if digests.meets_targets(results) else 1
+    return 0 if all(digests.checks(results).values()) else 1
 
 
 if __name__ == "__main__":

@@ -1,5 +1,9 @@
-"""Cold start of every handler: a fresh interpreter imports the handler (with the environment the
-template gives it) and serves its first event, against moto served over HTTP on 127.0.0.1."""
+"""Cold start of every handler as Lambda would run it: a fresh interpreter that sees only what
+`sam build` packaged (the function's folder and the layer, nothing from the developer's virtual
+environment), writes no bytecode (Lambda's /var/task and /opt are read-only), imports the handler with
+the environment the template gives it and serves its first event, against moto over HTTP on 127.0.0.1.
+
+Lambda's own start (fetching the code, starting the sandbox) comes on top and is not ours to measure."""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from paperboy.readers import ReaderSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
+BUILD = ROOT / ".aws-sam" / "build"
 CHILD = """
 import importlib.util, json, sys, time
 started = time.perf_counter()
@@ -102,7 +107,10 @@ def _events(stack: LocalStack, reader_id: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def run(runs: int = 3) -> dict[str, Any]:
+def run(runs: int = 3, build: Path = BUILD) -> dict[str, Any]:
+    layer = build / "PaperboyLayer" / "python"
+    if not layer.is_dir():
+        raise RuntimeError(f"no built layer in {build}: run `make build` first")
     fixtures = SourceFixtures()
     fixtures.add_hf_directory(ROOT / "tests" / "fixtures" / "daily_papers")
     results: dict[str, Any] = {}
@@ -123,9 +131,11 @@ def run(runs: int = 3) -> dict[str, Any]:
                 for logical, function in stack.functions.items():
                     event_file = Path(folder) / f"{logical}.json"
                     event_file.write_text(json.dumps(events[logical]))
+                    task_root = build / logical
                     environment = {
                         "PATH": os.environ.get("PATH", ""),
-                        "PYTHONPATH": str(ROOT / "layers" / "paperboy"),
+                        "PYTHONPATH": f"{task_root}{os.pathsep}{layer}",
+                        "LAMBDA_TASK_ROOT": str(task_root),
                         "AWS_DEFAULT_REGION": "us-east-1",
                         **RUNTIME_ENVIRONMENT,
                         **function.environment,
@@ -136,7 +146,15 @@ def run(runs: int = 3) -> dict[str, Any]:
                     samples = []
                     for _ in range(runs):
                         done = subprocess.run(
-                            [sys.executable, str(script), str(function.code_dir / "app.py"), str(event_file)],
+                            # -S: no site-packages of this machine; -B: nothing written next to the code.
+                            [
+                                sys.executable,
+                                "-S",
+                                "-B",
+                                str(script),
+                                str(task_root / "app.py"),
+                                str(event_file),
+                            ],
                             env=environment,
                             capture_output=True,
                             text=True,

@@ -27,6 +27,7 @@ from local_stack.mailbox import Mailbox
 from local_stack.resources import create_all
 from local_stack.sources import SourceFixtures, SourceServer
 from local_stack.template import Template
+from local_stack.transactions import item_level_rollback
 from local_stack.web import FunctionUrlServer, function_url_event
 from paperboy import clock
 from paperboy.readers import ReaderSettings, Status, Subscriber
@@ -99,6 +100,7 @@ class LocalStack:
     def __enter__(self) -> Self:
         self._exit.enter_context(_environment({**RUNTIME_ENVIRONMENT, "AWS_DEFAULT_REGION": REGION}))
         self._exit.enter_context(mock_aws())
+        self._exit.enter_context(item_level_rollback())
         log = self._log or self._exit.enter_context(Path(os.devnull).open("w"))
         self.mailbox.install()
         self.faults.install()

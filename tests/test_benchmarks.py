@@ -1,0 +1,59 @@
+"""The benchmark's cost model and goal checks (the figures themselves come from `make bench`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks import __main__ as bench_cli
+from benchmarks import digests
+
+FAN = {
+    "digests_sent": 1000,
+    "our_cpu_ms_per_digest": 5.0,
+    "dynamodb_calls": {
+        "dynamodb.GetItem": 1000,
+        "dynamodb.PutItem": 1000,
+        "dynamodb.Query": 50,
+        "dynamodb.TransactWriteItems": 1000,
+    },
+    "dynamodb_calls_per_digest": 3.05,
+    "sqs_calls_per_digest": 0.1,
+    "send_memory_gb": 1.0,
+    "mail_events_memory_gb": 0.5,
+}
+
+
+def _results(**changes: Any) -> dict[str, Any]:
+    results = {
+        "ranking_and_rendering": [{"digests_per_second_per_core": 2500}],
+        "fan_out": {"dynamodb_calls_per_digest": 3.05},
+        "cost_per_1000_readers_month": digests.cost_model(FAN),
+        "cold_start": {"SendDigests": {"cold_start_ms": 600}},
+        "ses_limited_fan_out": {"waiting_for_ses_rate_share": 0.8},
+    }
+    results.update(changes)
+    return results
+
+
+def test_a_thousand_readers_cost_three_dollars_of_ses_a_month_and_the_rest_is_priced_per_call() -> None:
+    cost = digests.cost_model(FAN)
+    assert cost["usd"]["ses"] == 3.0
+    # 1 read + 1 write + a two-item transaction (4 write units) per digest, plus the planner's queries.
+    expected_dynamodb = 30 * (1.05 * 0.125 + 5 * 0.625) / 1000
+    assert abs(cost["usd"]["dynamodb"] - expected_dynamodb) < 1e-4
+    slower = cost["share_if_ses_answers_in"]
+    assert slower["60 ms"] < slower["150 ms"] < slower["300 ms"]
+    heavier = digests.cost_model({**FAN, "send_memory_gb": 2.0})
+    assert heavier["usd"]["lambda"] > 1.9 * cost["usd"]["lambda"]
+
+
+def test_bench_fails_when_any_goal_is_missed(monkeypatch: Any) -> None:
+    assert all(digests.checks(_results()).values())
+    slow_start = _results(cold_start={"Web": {"cold_start_ms": 1200}, "SendDigests": {"cold_start_ms": 600}})
+    assert digests.checks(slow_start) == {**digests.checks(_results()), "cold_start_ms": False}
+    busy = _results(ses_limited_fan_out={"waiting_for_ses_rate_share": 0.1})
+    assert not digests.checks(busy)["waiting_for_ses_rate_share"]
+
+    monkeypatch.setattr(digests, "run", lambda **_: {**slow_start, "fan_out": FAN | slow_start["fan_out"]})
+    monkeypatch.setattr(digests, "table", lambda results: "")
+    assert bench_cli.main([]) == 1
