@@ -8,12 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
+from samtranslator.yaml_helper import yaml_parse
 
 from local_stack.sources import SourceFixtures, SourceServer
+from local_stack.template import TEMPLATE
+from paperboy.subscribers import SubscriberStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
+SUBSCRIBERS_TABLE = "paperboy-test-subscribers"
 
 
 @pytest.fixture(autouse=True)
@@ -72,3 +77,18 @@ def source_server(corpus: Corpus) -> Iterator[SourceServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def store() -> Iterator[SubscriberStore]:
+    """The subscribers table exactly as template.yaml declares its keys and indexes, on moto."""
+    properties = yaml_parse(TEMPLATE.read_text())["Resources"]["SubscribersTable"]["Properties"]
+    table_arguments = {
+        key: properties[key]
+        for key in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode")
+    }
+    with mock_aws():
+        boto3.client("dynamodb", region_name="us-east-1").create_table(
+            TableName=SUBSCRIBERS_TABLE, **table_arguments
+        )
+        yield SubscriberStore(boto3.resource("dynamodb", region_name="us-east-1").Table(SUBSCRIBERS_TABLE))

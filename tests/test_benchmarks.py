@@ -20,6 +20,11 @@ FAN = {
     "sqs_calls_per_digest": 0.1,
     "send_memory_gb": 1.0,
     "mail_events_memory_gb": 0.5,
+    "invocations_per_digest": 0.11,
+    "log_bytes_per_digest": 900,
+    "per_delivery_event": {"our_cpu_ms": 3.0, "dynamodb_calls": 1.0, "log_bytes": 700},
+    "alarms": 9,
+    "custom_metrics_seen": 14,
 }
 
 
@@ -45,6 +50,9 @@ def test_a_thousand_readers_cost_three_dollars_of_ses_a_month_and_the_rest_is_pr
     assert slower["60 ms"] < slower["150 ms"] < slower["300 ms"]
     heavier = digests.cost_model({**FAN, "send_memory_gb": 2.0})
     assert heavier["usd"]["lambda"] > 1.9 * cost["usd"]["lambda"]
+    # Fixed costs do not grow with readers: nine alarms, four metrics beyond the free ten.
+    assert cost["fixed_usd_month"]["alarms"] == 0.9
+    assert cost["fixed_usd_month"]["custom_metrics"] == 1.2
 
 
 def test_bench_fails_when_any_goal_is_missed(monkeypatch: Any) -> None:

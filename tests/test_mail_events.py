@@ -8,9 +8,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import boto3
 import pytest
-from moto import mock_aws
+from conftest import SUBSCRIBERS_TABLE
 from samtranslator.yaml_helper import yaml_parse
 
 from local_stack.lambdas import LocalFunction
@@ -23,7 +22,6 @@ from paperboy.subscribers import SubscriberStore
 from paperboy.subscriptions import activate
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-TABLE = "paperboy-test-subscribers"
 EVENTS = ROOT / "events"
 MAIL = {
     "timestamp": "2026-11-28T07:00:59.012Z",
@@ -97,19 +95,6 @@ def sns_record(message: dict | str, message_id: str = "95df01b4-ee98-5cb9-9903-4
     record["Records"][0]["Sns"]["MessageId"] = message_id
     record["Records"][0]["Sns"]["Message"] = message if isinstance(message, str) else json.dumps(message)
     return record
-
-
-@pytest.fixture
-def store():
-    """The subscribers table exactly as template.yaml declares its keys and indexes."""
-    properties = yaml_parse(TEMPLATE.read_text())["Resources"]["SubscribersTable"]["Properties"]
-    table_arguments = {
-        key: properties[key]
-        for key in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode")
-    }
-    with mock_aws():
-        boto3.client("dynamodb", region_name="us-east-1").create_table(TableName=TABLE, **table_arguments)
-        yield SubscriberStore(boto3.resource("dynamodb", region_name="us-east-1").Table(TABLE))
 
 
 def add_reader(store: SubscriberStore, email: str, reader_id: str = "r1") -> Subscriber:
@@ -361,7 +346,7 @@ def function(store):
         code_dir=ROOT / "functions" / "mail_events",
         handler_name="app.handler",
         environment={
-            "SUBSCRIBERS_TABLE": TABLE,
+            "SUBSCRIBERS_TABLE": SUBSCRIBERS_TABLE,
             "POWERTOOLS_SERVICE_NAME": "paperboy",
             "POWERTOOLS_METRICS_NAMESPACE": "Paperboy",
             "AWS_DEFAULT_REGION": "us-east-1",
@@ -397,6 +382,16 @@ def test_the_handler_reads_the_literal_sns_records_and_emits_metrics(store, func
     assert store.get(gone.id).status is Status.SUPPRESSED
     assert store.get(ada.id).status is Status.SUPPRESSED
     assert emitted_metrics(log) == {"BouncesPermanent": 1, "Complaints": 1, "SuppressedReaders": 2}
+
+
+def test_the_delivery_sample_clears_a_transient_bounce_count(store, function):
+    handler, _ = function
+    reader = add_reader(store, "reader@example.net")
+    handler.invoke(sns_record(bounce("reader@example.net", "Transient", "MailboxFull", "fb-9")))
+    assert store.get(reader.id).transient_bounces == 1
+    delivered = handler.invoke(json.loads((EVENTS / "mail_events_delivery.json").read_text()))
+    assert delivered == {"outcomes": ["delivery:reset"]}
+    assert store.get(reader.id).transient_bounces == 0
 
 
 def test_the_handler_counts_transient_bounces_and_shrugs_at_junk(store, function, caplog):

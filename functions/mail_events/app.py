@@ -21,6 +21,8 @@ tracer = Tracer()
 SETTINGS = Settings.from_env()
 STORE = wiring.subscriber_store(SETTINGS)
 SIGNAL_METRICS = {
+    # Deliveries are the denominator of every bounce and complaint rate on the dashboard.
+    Signal.DELIVERY: "Deliveries",
     Signal.PERMANENT_BOUNCE: "BouncesPermanent",
     Signal.TRANSIENT_BOUNCE: "BouncesTransient",
     Signal.COMPLAINT: "Complaints",

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paperboy import clock, wiring
-from paperboy.planning import plan
+from paperboy.planning import IncompletePlan, plan
 from paperboy.queue import enqueue
 from paperboy.settings import Settings
 
@@ -35,8 +35,19 @@ class ScheduledRun(BaseModel):
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     at = ScheduledRun.model_validate(event or {}).scheduled_time or clock.now()
-    jobs = plan(STORE, at)
-    calls = enqueue(SQS, SETTINGS.digest_queue_url, jobs)
-    metrics.add_metric(name="DigestsPlanned", unit=MetricUnit.Count, value=len(jobs))
-    logger.info("digests planned", extra={"hour": at.isoformat(), "jobs": len(jobs), "sqs_calls": calls})
-    return {"planned": len(jobs)}
+    planned = plan(STORE, at)
+    calls = enqueue(SQS, SETTINGS.digest_queue_url, planned.jobs)
+    metrics.add_metric(name="DigestsPlanned", unit=MetricUnit.Count, value=len(planned.jobs))
+    logger.info(
+        "digests planned",
+        extra={
+            "hour": at.isoformat(),
+            "jobs": len(planned.jobs),
+            "sqs_calls": calls,
+            "unread": planned.unread_slots,
+        },
+    )
+    if planned.unread_slots:
+        # Lambda runs the hour again (twice, then the failure queue); jobs queued twice are sent once.
+        raise IncompletePlan(planned.unread_slots)
+    return {"planned": len(planned.jobs)}

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import io
+import json
 import os
 import random
 import resource
@@ -60,8 +63,6 @@ AUTHORS = ["Ada Lovelace", "Yann LeCun", "Fei-Fei Li", "Yoshua Bengio", "Chelsea
 
 
 def corpus() -> list[Paper]:
-    import json
-
     papers: list[Paper] = []
     for path in sorted(FIXTURES.glob("*.json")):
         found, _ = parse_items(json.loads(path.read_text()), date.fromisoformat(path.stem))
@@ -166,6 +167,28 @@ def _emulation_cpu(spent: list[float]) -> Iterator[None]:
         BotocoreStubber.__call__ = original  # type: ignore[method-assign]
 
 
+class _LogMeter(io.TextIOBase):
+    """The functions' log output (what CloudWatch Logs would ingest) and the custom metrics in it."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.metrics: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.bytes += len(text.encode())
+        for line in text.splitlines():
+            if '"_aws"' in line:
+                record = json.loads(line)
+                for directive in record["_aws"]["CloudWatchMetrics"]:
+                    for dimensions in directive["Dimensions"] or [[]]:
+                        labels = tuple((name, str(record[name])) for name in dimensions)
+                        self.metrics.update((metric["Name"], labels) for metric in directive["Metrics"])
+        return len(text)
+
+
 def fan_out(size: int, parameters: dict[str, str] | None = None) -> dict[str, Any]:
     """The whole hourly cycle on the local stack: plan, queue, send; AWS calls counted on the wire."""
     fixtures = SourceFixtures()
@@ -177,25 +200,32 @@ def fan_out(size: int, parameters: dict[str, str] | None = None) -> dict[str, An
     def count(model: Any, **_: Any) -> None:
         calls[f"{model.service_model.endpoint_prefix}.{model.name}"] += 1
 
-    stack = LocalStack(domain="papers.example.org", start=start, fixtures=fixtures, parameters=parameters)
+    logs = _LogMeter()
+    stack = LocalStack(
+        domain="papers.example.org", start=start, fixtures=fixtures, parameters=parameters, log=logs
+    )
     with stack:
         stack.fetch()
         for number, settings in enumerate(readers(size, seed=5)):
             stack.add_subscriber(f"reader{number}@example.org", settings)
         boto3.DEFAULT_SESSION.events.register("before-call", count)  # type: ignore[union-attr]
+        logs.bytes = 0
+        invoked = {name: function.invocations for name, function in stack.functions.items()}
         wall = time.perf_counter()
         cpu = time.process_time()
         with _emulation_cpu(emulation):
             stack.advance(timedelta(hours=4))
         wall = time.perf_counter() - wall
         cpu = time.process_time() - cpu
-        mails = sum(1 for mail in stack.mailbox.delivered if mail.kind == "digest")
+        boto3.DEFAULT_SESSION.events.unregister("before-call", count)  # type: ignore[union-attr]
+        digests = [mail for mail in stack.mailbox.delivered if mail.kind == "digest"]
+        mails = len(digests)
+        log_bytes = logs.bytes
+        mail_events = _delivery_events(stack, logs, [mail.to for mail in digests[:MAIL_EVENT_SAMPLES]])
         sender = stack.functions["SendDigestsFunction"]._module.SENDER
-        default_memory = stack.template.globals_of("Function")["MemorySize"]
-        memory = {
-            name: int(spec["Properties"].get("MemorySize", default_memory))
-            for name, spec in stack.template.resources("AWS::Serverless::Function").items()
-        }
+        memory = {name: function.memory for name, function in stack.functions.items()}
+        alarms = len(stack.template.resources("AWS::CloudWatch::Alarm"))
+        invoked = {name: function.invocations - invoked[name] for name, function in stack.functions.items()}
     sent = max(mails, 1)
     dynamodb = {name: n for name, n in calls.items() if name.startswith("dynamodb.")}
     return {
@@ -209,6 +239,11 @@ def fan_out(size: int, parameters: dict[str, str] | None = None) -> dict[str, An
         "our_cpu_ms_per_digest": round(1000 * (cpu - emulation[0]) / sent, 2),
         "send_memory_gb": memory["SendDigestsFunction"] / 1024,
         "mail_events_memory_gb": memory["MailEventsFunction"] / 1024,
+        "invocations_per_digest": round(sum(invoked.values()) / sent, 3),
+        "invocations": {name.removesuffix("Function"): n for name, n in invoked.items() if n},
+        "log_bytes_per_digest": round(log_bytes / sent),
+        "custom_metrics_seen": len(logs.metrics),
+        "alarms": alarms,
         "pacer_wait_seconds": round(sender.pacer.waited, 2) if sender.pacer else 0.0,
         "dynamodb_calls": dict(sorted(dynamodb.items())),
         "dynamodb_calls_per_digest": round(sum(dynamodb.values()) / sent, 2),
@@ -216,6 +251,38 @@ def fan_out(size: int, parameters: dict[str, str] | None = None) -> dict[str, An
         "sqs_calls_per_digest": round(sum(n for k, n in calls.items() if k.startswith("sqs.")) / sent, 3),
         "sqs_calls": {name: n for name, n in sorted(calls.items()) if name.startswith("sqs.")},
         "paper_day_reads_by_sender": sender.pool.reads,
+        "per_delivery_event": mail_events,
+    }
+
+
+def _delivery_events(stack: LocalStack, logs: _LogMeter, recipients: list[str]) -> dict[str, Any]:
+    """What SES's Delivery event for each mail costs MailEvents: CPU, AWS calls and log bytes."""
+    sample = json.loads((coldstart.EVENTS / "mail_events_delivery.json").read_text())
+    calls: Counter[str] = Counter()
+    emulation = [0.0]
+
+    def count(model: Any, **_: Any) -> None:
+        calls[model.service_model.endpoint_prefix] += 1
+
+    boto3.DEFAULT_SESSION.events.register("before-call", count)  # type: ignore[union-attr]
+    logs.bytes = 0
+    cpu = time.process_time()
+    with _emulation_cpu(emulation):
+        for number, recipient in enumerate(recipients):
+            event = copy.deepcopy(sample)
+            message = json.loads(event["Records"][0]["Sns"]["Message"])
+            message["delivery"]["recipients"] = message["mail"]["destination"] = [recipient]
+            message["mail"]["messageId"] = f"bench-{number}"
+            event["Records"][0]["Sns"].update(MessageId=f"bench-{number}", Message=json.dumps(message))
+            stack.invoke("MailEventsFunction", event)
+    cpu = time.process_time() - cpu
+    boto3.DEFAULT_SESSION.events.unregister("before-call", count)  # type: ignore[union-attr]
+    events = max(len(recipients), 1)
+    return {
+        "events": len(recipients),
+        "our_cpu_ms": round(1000 * (cpu - emulation[0]) / events, 2),
+        "dynamodb_calls": round(calls["dynamodb"] / events, 2),
+        "log_bytes": round(logs.bytes / events),
     }
 
 
@@ -279,9 +346,14 @@ UNITS = {
 }
 # Round trips a real region adds to each call (moto answers in-process): assumptions, see sensitivity.
 AWS_LATENCY_SECONDS = {"dynamodb": 0.006, "ses": 0.060, "sqs": 0.010}
-SQS_BATCH = 10
-# MailEvents per delivery event: parse and look the address up (one DynamoDB query, no write).
-MAIL_EVENT_CPU_SECONDS = 0.015
+SQS_BATCH = 10  # Lambda's receive and delete calls are per batch
+MAIL_EVENT_SAMPLES = 200
+# CloudWatch Logs: ingestion per GB; Lambda adds START, END and REPORT lines to every invocation.
+LOGS_PER_GB = 0.50
+PLATFORM_LOG_BYTES = 400
+# X-Ray: Lambda traces 1 request a second and 5 % of the rest; a busy hour is nearly all "the rest".
+XRAY_PER_TRACE = 5.00 / 1e6
+XRAY_SAMPLED = 0.05
 
 
 def _per_digest_usd(fan: dict[str, Any], ses_latency: float) -> dict[str, float]:
@@ -300,22 +372,43 @@ def _per_digest_usd(fan: dict[str, Any], ses_latency: float) -> dict[str, float]
         + AWS_LATENCY_SECONDS["dynamodb"] * fan["dynamodb_calls_per_digest"]
         + AWS_LATENCY_SECONDS["sqs"] * fan["sqs_calls_per_digest"]
     )
-    mail_event_seconds = MAIL_EVENT_CPU_SECONDS + AWS_LATENCY_SECONDS["dynamodb"]
+    event = fan["per_delivery_event"]
+    event_seconds = event["our_cpu_ms"] / 1000 + AWS_LATENCY_SECONDS["dynamodb"] * event["dynamodb_calls"]
+    # One delivery event per mail on top of the fan-out's own invocations.
+    invocations = fan["invocations_per_digest"] + 1
+    log_bytes = fan["log_bytes_per_digest"] + event["log_bytes"] + PLATFORM_LOG_BYTES * invocations
     return {
         "ses": PRICES["ses_per_mail"],
         # Every function's CPU is charged at SendDigests' memory: the planner's share is in it too.
-        "lambda": PRICES["lambda_per_request"] / SQS_BATCH
+        "lambda": PRICES["lambda_per_request"] * fan["invocations_per_digest"]
         + seconds * fan["send_memory_gb"] * PRICES["lambda_per_gb_second"],
         "dynamodb": read_units * PRICES["dynamodb_per_read_unit"]
         + write_units * PRICES["dynamodb_per_write_unit"],
         "sqs": sqs_calls * PRICES["sqs_per_request"],
-        # One delivery event per mail: an SNS publish, a MailEvents invocation and its lookup.
+        # SES's delivery event: an SNS publish, a MailEvents invocation and its lookup (no write).
         "mail_events": PRICES["sns_per_publish"]
         + PRICES["lambda_per_request"]
-        + mail_event_seconds * fan["mail_events_memory_gb"] * PRICES["lambda_per_gb_second"]
-        + PRICES["dynamodb_per_read_unit"],
+        + event_seconds * fan["mail_events_memory_gb"] * PRICES["lambda_per_gb_second"]
+        + event["dynamodb_calls"] * PRICES["dynamodb_per_read_unit"],
+        "cloudwatch_logs": log_bytes / 2**30 * LOGS_PER_GB,
+        "xray": invocations * XRAY_SAMPLED * XRAY_PER_TRACE,
         # Inbound mail is one object per reply, kept 30 days: fractions of a cent per 1,000 readers.
         "s3": 0.0,
+    }
+
+
+def fixed_costs(fan: dict[str, Any]) -> dict[str, float]:
+    """What a deployment costs a month whatever its size (USD): the price of sleeping soundly."""
+    return {
+        "alarms": 0.10 * fan["alarms"],
+        # Custom metrics (name and dimension values): the first 10 are free.
+        "custom_metrics": 0.30 * max(fan["custom_metrics_seen"] - 10, 0),
+        "dashboard": 3.00,  # the first three dashboards of an account are free
+        "secret": 0.40,
+        # Lambda's SQS pollers long-poll the queue: about 5 pollers x 3 receives a minute.
+        "sqs_polling": 5 * 3 * 60 * 24 * 30 * PRICES["sqs_per_request"],
+        # FetchPapers and PlanDigests hourly: ~1 s at 512 MB each.
+        "schedules": 2 * 24 * 30 * (PRICES["lambda_per_request"] + 0.5 * PRICES["lambda_per_gb_second"]),
     }
 
 
@@ -331,12 +424,13 @@ def cost_model(fan: dict[str, Any]) -> dict[str, Any]:
     return {
         "digests": digests,
         "usd": {k: round(v * digests, 4) for k, v in costs.items()},
+        "fixed_usd_month": {k: round(v, 2) for k, v in fixed_costs(fan).items()},
         "infrastructure_share_of_ses": round(share(AWS_LATENCY_SECONDS["ses"]), 3),
         "share_if_ses_answers_in": {f"{ms} ms": round(share(ms / 1000), 3) for ms in (60, 150, 300)},
         "assumptions": f"us-east-1 list prices; SendDigests at {fan['send_memory_gb']:g} GB; SES 60 ms, "
         "DynamoDB 6 ms and SQS 10 ms per call; our CPU as measured without moto's; one delivery event per "
-        "mail; not per reader (a few dollars a month whatever the size): hourly fetch and plan, SQS "
-        "polling, alarms, dashboard, secret",
+        f"mail; {PLATFORM_LOG_BYTES} bytes of Lambda's own log lines per invocation; X-Ray samples "
+        f"{XRAY_SAMPLED:.0%} (the first 100,000 traces a month are free); not per reader: see fixed costs",
     }
 
 

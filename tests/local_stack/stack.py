@@ -21,13 +21,13 @@ import boto3
 from moto import mock_aws
 
 from local_stack import inbound, schedules
+from local_stack.emulation import linear_moto
 from local_stack.faults import FaultInjector, InjectedCrash
 from local_stack.lambdas import RUNTIME_ENVIRONMENT, LocalFunction, functions
 from local_stack.mailbox import Mailbox
 from local_stack.resources import create_all
 from local_stack.sources import SourceFixtures, SourceServer
 from local_stack.template import Template
-from local_stack.transactions import item_level_rollback
 from local_stack.web import FunctionUrlServer, function_url_event
 from paperboy import clock
 from paperboy.readers import ReaderSettings, Status, Subscriber
@@ -100,7 +100,7 @@ class LocalStack:
     def __enter__(self) -> Self:
         self._exit.enter_context(_environment({**RUNTIME_ENVIRONMENT, "AWS_DEFAULT_REGION": REGION}))
         self._exit.enter_context(mock_aws())
-        self._exit.enter_context(item_level_rollback())
+        self._exit.enter_context(linear_moto())
         log = self._log or self._exit.enter_context(Path(os.devnull).open("w"))
         self.mailbox.install()
         self.faults.install()
@@ -159,7 +159,7 @@ class LocalStack:
         self.mailbox.collect()
         return result
 
-    def drain_queues(self, max_rounds: int = 50) -> int:
+    def drain_queues(self, max_rounds: int = 100_000) -> int:
         """Deliver queued messages to their SQS-triggered functions until the queues are empty,
         as Lambda's event source mapping would: batches, partial failures redelivered."""
         delivered = 0

@@ -1,10 +1,15 @@
-"""moto's TransactWriteItems at the cost of the items it names, not of the tables they live in.
+"""moto at the cost of what a call touches, not of everything stored: same answers, linear fan-outs.
 
-moto 5 keeps a deep copy of every table a transaction touches, to roll back a cancelled one: each
-digest's record-and-reschedule transaction copies the whole subscribers table, so a fan-out to N
-readers costs O(N²) (10,000 readers: hours, nearly all of it in `copy.deepcopy`). A transaction can
-only change the items it names, so keeping those items is the same rollback. This keeps them, lets
-moto's own transaction code run unchanged otherwise, and puts them back when it raises.
+Two places in moto 5 cost time in proportion to all the data held, per call, which makes a fan-out to
+N readers cost O(N²) (10,000 readers: hours):
+
+- TransactWriteItems keeps a deep copy of every table it touches, to roll back a cancelled
+  transaction. A transaction can only change the items it names, so keeping those items is the same
+  rollback: this keeps them, lets moto's transaction code run otherwise unchanged, and puts them back
+  when it raises.
+- SQS works out every queue attribute, message counts included, for each message sent and each
+  message received (to read one setting), and reads the clock through datetime arithmetic once per
+  message per count. Here the retention check reads its one setting and the clock is `time.time()`.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import moto.sqs.models as sqs_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
@@ -77,3 +84,44 @@ def item_level_rollback() -> Iterator[None]:
         yield
     finally:
         DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
+
+
+def _unix_time(dt: Any = None) -> float:
+    return time.time() if dt is None else _MOTO_UNIX_TIME(dt)
+
+
+def _unix_time_millis(dt: Any = None) -> float:
+    return 1000.0 * _unix_time(dt)
+
+
+def _within_retention(self: sqs_models.SQSBackend, queue_name: str, message: sqs_models.Message) -> bool:
+    retention = int(self.get_queue(queue_name).message_retention_period)
+    return retention + message.sent_timestamp / 1000 > time.time()
+
+
+_MOTO_UNIX_TIME = sqs_models.unix_time
+
+
+@contextlib.contextmanager
+def linear_sqs() -> Iterator[None]:
+    saved = (
+        sqs_models.unix_time,
+        sqs_models.unix_time_millis,
+        sqs_models.SQSBackend.is_message_valid_based_on_retention_period,
+    )
+    sqs_models.unix_time, sqs_models.unix_time_millis = _unix_time, _unix_time_millis
+    sqs_models.SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        (
+            sqs_models.unix_time,
+            sqs_models.unix_time_millis,
+            sqs_models.SQSBackend.is_message_valid_based_on_retention_period,
+        ) = saved
+
+
+@contextlib.contextmanager
+def linear_moto() -> Iterator[None]:
+    with item_level_rollback(), linear_sqs():
+        yield

@@ -1,4 +1,4 @@
-"""The local stack's item-level transaction rollback behaves as moto's whole-table one."""
+"""The local stack's cheaper moto answers as moto itself does."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from local_stack.transactions import item_level_rollback
+from local_stack.emulation import item_level_rollback, linear_sqs
 
 TABLE = "readers"
 
@@ -130,3 +130,29 @@ def test_an_undone_put_is_gone() -> None:
             is None
         )
         assert client.scan(TableName=TABLE, Select="COUNT")["Count"] == 20
+
+
+def test_sqs_keeps_retention_visibility_and_delay_with_the_cheap_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    real = time.time
+    offset = [0.0]
+    monkeypatch.setattr(time, "time", lambda: real() + offset[0])
+    with mock_aws(), linear_sqs():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="jobs", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="first")
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=10)
+
+        def receive() -> list[str]:
+            found = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=5)
+            return sorted(message["Body"] for message in found.get("Messages", []))
+
+        assert receive() == ["first"]  # the delayed one is not due yet
+        assert receive() == []  # "first" is invisible for 5 s
+        offset[0] = 11
+        assert receive() == ["first", "later"]
+        offset[0] = 61  # past "first"'s retention: gone; "later" was sent at 0 too
+        assert receive() == []
