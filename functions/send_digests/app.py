@@ -41,6 +41,10 @@ def record_handler(record: SQSRecord) -> str:
         )
         metrics.add_metric(name="DigestsThrottled", unit=MetricUnit.Count, value=1)
         raise
+    except Exception:
+        # Counted, so failing jobs show on the dashboard before they reach the dead-letter queue.
+        metrics.add_metric(name="DigestsFailed", unit=MetricUnit.Count, value=1)
+        raise
     metrics.add_metric(name=f"Digests{outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
     logger.info("digest job done", extra={"outcome": outcome.value})
     return outcome.value

@@ -407,8 +407,10 @@ def fixed_costs(fan: dict[str, Any]) -> dict[str, float]:
         "secret": 0.40,
         # Lambda's SQS pollers long-poll the queue: about 5 pollers x 3 receives a minute.
         "sqs_polling": 5 * 3 * 60 * 24 * 30 * PRICES["sqs_per_request"],
-        # FetchPapers and PlanDigests hourly: ~1 s at 512 MB each.
-        "schedules": 2 * 24 * 30 * (PRICES["lambda_per_request"] + 0.5 * PRICES["lambda_per_gb_second"]),
+        # FetchPapers (~1 s at 512 MB) and PlanDigests (~1 s at 1,769 MB), hourly.
+        "schedules": 24
+        * 30
+        * (2 * PRICES["lambda_per_request"] + (0.5 + 1.769) * PRICES["lambda_per_gb_second"]),
     }
 
 
