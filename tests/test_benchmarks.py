@@ -18,8 +18,7 @@ FAN = {
     },
     "dynamodb_calls_per_digest": 3.05,
     "sqs_calls_per_digest": 0.1,
-    "send_memory_gb": 1.0,
-    "mail_events_memory_gb": 0.5,
+    "memory_gb": {"SendDigests": 1.0, "MailEvents": 0.5, "FetchPapers": 0.5, "PlanDigests": 1.769},
     "invocations_per_digest": 0.11,
     "log_bytes_per_digest": 900,
     "per_delivery_event": {"our_cpu_ms": 3.0, "dynamodb_calls": 1.0, "log_bytes": 700},
@@ -48,7 +47,7 @@ def test_a_thousand_readers_cost_three_dollars_of_ses_a_month_and_the_rest_is_pr
     assert abs(cost["usd"]["dynamodb"] - expected_dynamodb) < 1e-4
     slower = cost["share_if_ses_answers_in"]
     assert slower["60 ms"] < slower["150 ms"] < slower["300 ms"]
-    heavier = digests.cost_model({**FAN, "send_memory_gb": 2.0})
+    heavier = digests.cost_model({**FAN, "memory_gb": {**FAN["memory_gb"], "SendDigests": 2.0}})
     assert heavier["usd"]["lambda"] > 1.9 * cost["usd"]["lambda"]
     # Fixed costs do not grow with readers: nine alarms, four metrics beyond the free ten.
     assert cost["fixed_usd_month"]["alarms"] == 0.9

@@ -14,6 +14,7 @@ import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -148,23 +149,49 @@ def throughput(size: int, runs: int) -> dict[str, Any]:
     }
 
 
+@dataclass
+class _Meter:
+    """AWS calls made (`service.Operation`), wall and CPU seconds, and the CPU moto spent answering."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    wall: float = 0.0
+    cpu: float = 0.0
+    emulation: float = 0.0
+
+    @property
+    def ours(self) -> float:
+        """CPU seconds without moto's: a real region does that work, not our functions."""
+        return self.cpu - self.emulation
+
+    def count(self, service: str) -> int:
+        return sum(n for name, n in self.calls.items() if name.startswith(f"{service}."))
+
+
 @contextlib.contextmanager
-def _emulation_cpu(spent: list[float]) -> Iterator[None]:
-    """Add the CPU seconds moto spends answering AWS calls to `spent`: a real region does that work."""
+def _metered() -> Iterator[_Meter]:
+    meter = _Meter()
     original = BotocoreStubber.__call__
+
+    def count(model: Any, **_: Any) -> None:
+        meter.calls[f"{model.service_model.endpoint_prefix}.{model.name}"] += 1
 
     def timed(self: BotocoreStubber, *args: Any, **kwargs: Any) -> Any:
         started = time.process_time()
         try:
             return original(self, *args, **kwargs)
         finally:
-            spent[0] += time.process_time() - started
+            meter.emulation += time.process_time() - started
 
+    events = boto3._get_default_session().events
+    events.register("before-call", count)
     BotocoreStubber.__call__ = timed  # type: ignore[method-assign]
+    wall, cpu = time.perf_counter(), time.process_time()
     try:
-        yield
+        yield meter
     finally:
+        meter.wall, meter.cpu = time.perf_counter() - wall, time.process_time() - cpu
         BotocoreStubber.__call__ = original  # type: ignore[method-assign]
+        events.unregister("before-call", count)
 
 
 class _LogMeter(io.TextIOBase):
@@ -194,12 +221,6 @@ def fan_out(size: int, parameters: dict[str, str] | None = None) -> dict[str, An
     fixtures = SourceFixtures()
     fixtures.add_hf_directory(FIXTURES)
     start = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
-    calls: Counter[str] = Counter()
-    emulation = [0.0]
-
-    def count(model: Any, **_: Any) -> None:
-        calls[f"{model.service_model.endpoint_prefix}.{model.name}"] += 1
-
     logs = _LogMeter()
     stack = LocalStack(
         domain="papers.example.org", start=start, fixtures=fixtures, parameters=parameters, log=logs
@@ -208,37 +229,33 @@ def fan_out(size: int, parameters: dict[str, str] | None = None) -> dict[str, An
         stack.fetch()
         for number, settings in enumerate(readers(size, seed=5)):
             stack.add_subscriber(f"reader{number}@example.org", settings)
-        boto3.DEFAULT_SESSION.events.register("before-call", count)  # type: ignore[union-attr]
         logs.bytes = 0
         invoked = {name: function.invocations for name, function in stack.functions.items()}
-        wall = time.perf_counter()
-        cpu = time.process_time()
-        with _emulation_cpu(emulation):
+        with _metered() as meter:
             stack.advance(timedelta(hours=4))
-        wall = time.perf_counter() - wall
-        cpu = time.process_time() - cpu
-        boto3.DEFAULT_SESSION.events.unregister("before-call", count)  # type: ignore[union-attr]
         digests = [mail for mail in stack.mailbox.delivered if mail.kind == "digest"]
         mails = len(digests)
         log_bytes = logs.bytes
         mail_events = _delivery_events(stack, logs, [mail.to for mail in digests[:MAIL_EVENT_SAMPLES]])
         sender = stack.functions["SendDigestsFunction"]._module.SENDER
-        memory = {name: function.memory for name, function in stack.functions.items()}
+        memory = {
+            name.removesuffix("Function"): function.memory / 1024
+            for name, function in stack.functions.items()
+        }
         alarms = len(stack.template.resources("AWS::CloudWatch::Alarm"))
         invoked = {name: function.invocations - invoked[name] for name, function in stack.functions.items()}
     sent = max(mails, 1)
-    dynamodb = {name: n for name, n in calls.items() if name.startswith("dynamodb.")}
+    dynamodb = {name: n for name, n in meter.calls.items() if name.startswith("dynamodb.")}
     return {
         "readers": size,
         "digests_sent": mails,
-        "wall_seconds": round(wall, 2),
-        "digests_per_second": round(mails / wall, 1),
-        "cpu_ms_per_digest": round(1000 * cpu / sent, 2),
+        "wall_seconds": round(meter.wall, 2),
+        "digests_per_second": round(mails / meter.wall, 1),
+        "cpu_ms_per_digest": round(1000 * meter.cpu / sent, 2),
         # What is left once moto's emulation of AWS is taken out: our handlers, boto3 on the client
         # side and the local stack's own plumbing (an upper bound for what Lambda would run).
-        "our_cpu_ms_per_digest": round(1000 * (cpu - emulation[0]) / sent, 2),
-        "send_memory_gb": memory["SendDigestsFunction"] / 1024,
-        "mail_events_memory_gb": memory["MailEventsFunction"] / 1024,
+        "our_cpu_ms_per_digest": round(1000 * meter.ours / sent, 2),
+        "memory_gb": memory,
         "invocations_per_digest": round(sum(invoked.values()) / sent, 3),
         "invocations": {name.removesuffix("Function"): n for name, n in invoked.items() if n},
         "log_bytes_per_digest": round(log_bytes / sent),
@@ -247,9 +264,9 @@ def fan_out(size: int, parameters: dict[str, str] | None = None) -> dict[str, An
         "pacer_wait_seconds": round(sender.pacer.waited, 2) if sender.pacer else 0.0,
         "dynamodb_calls": dict(sorted(dynamodb.items())),
         "dynamodb_calls_per_digest": round(sum(dynamodb.values()) / sent, 2),
-        "ses_calls_per_digest": round(calls["email.SendEmail"] / sent, 2),
-        "sqs_calls_per_digest": round(sum(n for k, n in calls.items() if k.startswith("sqs.")) / sent, 3),
-        "sqs_calls": {name: n for name, n in sorted(calls.items()) if name.startswith("sqs.")},
+        "ses_calls_per_digest": round(meter.calls["email.SendEmail"] / sent, 2),
+        "sqs_calls_per_digest": round(meter.count("sqs") / sent, 3),
+        "sqs_calls": {name: n for name, n in sorted(meter.calls.items()) if name.startswith("sqs.")},
         "paper_day_reads_by_sender": sender.pool.reads,
         "per_delivery_event": mail_events,
     }
@@ -258,16 +275,8 @@ def fan_out(size: int, parameters: dict[str, str] | None = None) -> dict[str, An
 def _delivery_events(stack: LocalStack, logs: _LogMeter, recipients: list[str]) -> dict[str, Any]:
     """What SES's Delivery event for each mail costs MailEvents: CPU, AWS calls and log bytes."""
     sample = json.loads((coldstart.EVENTS / "mail_events_delivery.json").read_text())
-    calls: Counter[str] = Counter()
-    emulation = [0.0]
-
-    def count(model: Any, **_: Any) -> None:
-        calls[model.service_model.endpoint_prefix] += 1
-
-    boto3.DEFAULT_SESSION.events.register("before-call", count)  # type: ignore[union-attr]
     logs.bytes = 0
-    cpu = time.process_time()
-    with _emulation_cpu(emulation):
+    with _metered() as meter:
         for number, recipient in enumerate(recipients):
             event = copy.deepcopy(sample)
             message = json.loads(event["Records"][0]["Sns"]["Message"])
@@ -275,13 +284,11 @@ def _delivery_events(stack: LocalStack, logs: _LogMeter, recipients: list[str]) 
             message["mail"]["messageId"] = f"bench-{number}"
             event["Records"][0]["Sns"].update(MessageId=f"bench-{number}", Message=json.dumps(message))
             stack.invoke("MailEventsFunction", event)
-    cpu = time.process_time() - cpu
-    boto3.DEFAULT_SESSION.events.unregister("before-call", count)  # type: ignore[union-attr]
     events = max(len(recipients), 1)
     return {
         "events": len(recipients),
-        "our_cpu_ms": round(1000 * (cpu - emulation[0]) / events, 2),
-        "dynamodb_calls": round(calls["dynamodb"] / events, 2),
+        "our_cpu_ms": round(1000 * meter.ours / events, 2),
+        "dynamodb_calls": round(meter.count("dynamodb") / events, 2),
         "log_bytes": round(logs.bytes / events),
     }
 
@@ -381,14 +388,14 @@ def _per_digest_usd(fan: dict[str, Any], ses_latency: float) -> dict[str, float]
         "ses": PRICES["ses_per_mail"],
         # Every function's CPU is charged at SendDigests' memory: the planner's share is in it too.
         "lambda": PRICES["lambda_per_request"] * fan["invocations_per_digest"]
-        + seconds * fan["send_memory_gb"] * PRICES["lambda_per_gb_second"],
+        + seconds * fan["memory_gb"]["SendDigests"] * PRICES["lambda_per_gb_second"],
         "dynamodb": read_units * PRICES["dynamodb_per_read_unit"]
         + write_units * PRICES["dynamodb_per_write_unit"],
         "sqs": sqs_calls * PRICES["sqs_per_request"],
         # SES's delivery event: an SNS publish, a MailEvents invocation and its lookup (no write).
         "mail_events": PRICES["sns_per_publish"]
         + PRICES["lambda_per_request"]
-        + event_seconds * fan["mail_events_memory_gb"] * PRICES["lambda_per_gb_second"]
+        + event_seconds * fan["memory_gb"]["MailEvents"] * PRICES["lambda_per_gb_second"]
         + event["dynamodb_calls"] * PRICES["dynamodb_per_read_unit"],
         "cloudwatch_logs": log_bytes / 2**30 * LOGS_PER_GB,
         "xray": invocations * XRAY_SAMPLED * XRAY_PER_TRACE,
@@ -407,10 +414,13 @@ def fixed_costs(fan: dict[str, Any]) -> dict[str, float]:
         "secret": 0.40,
         # Lambda's SQS pollers long-poll the queue: about 5 pollers x 3 receives a minute.
         "sqs_polling": 5 * 3 * 60 * 24 * 30 * PRICES["sqs_per_request"],
-        # FetchPapers (~1 s at 512 MB) and PlanDigests (~1 s at 1,769 MB), hourly.
+        # FetchPapers and PlanDigests hourly, about a second each at their template memory.
         "schedules": 24
         * 30
-        * (2 * PRICES["lambda_per_request"] + (0.5 + 1.769) * PRICES["lambda_per_gb_second"]),
+        * sum(
+            PRICES["lambda_per_request"] + fan["memory_gb"][name] * PRICES["lambda_per_gb_second"]
+            for name in ("FetchPapers", "PlanDigests")
+        ),
     }
 
 
@@ -429,8 +439,9 @@ def cost_model(fan: dict[str, Any]) -> dict[str, Any]:
         "fixed_usd_month": {k: round(v, 2) for k, v in fixed_costs(fan).items()},
         "infrastructure_share_of_ses": round(share(AWS_LATENCY_SECONDS["ses"]), 3),
         "share_if_ses_answers_in": {f"{ms} ms": round(share(ms / 1000), 3) for ms in (60, 150, 300)},
-        "assumptions": f"us-east-1 list prices; SendDigests at {fan['send_memory_gb']:g} GB; SES 60 ms, "
-        "DynamoDB 6 ms and SQS 10 ms per call; our CPU as measured without moto's; one delivery event per "
+        "assumptions": "us-east-1 list prices; "
+        f"SendDigests at {fan['memory_gb']['SendDigests']:g} GB; SES 60 ms, DynamoDB 6 ms and SQS 10 ms "
+        "per call; our CPU as measured without moto's; one delivery event per "
         f"mail; {PLATFORM_LOG_BYTES} bytes of Lambda's own log lines per invocation; X-Ray samples "
         f"{XRAY_SAMPLED:.0%} (the first 100,000 traces a month are free); not per reader: see fixed costs",
     }

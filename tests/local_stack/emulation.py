@@ -86,6 +86,9 @@ def item_level_rollback() -> Iterator[None]:
         DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
 
 
+_MOTO_UNIX_TIME = sqs_models.unix_time
+
+
 def _unix_time(dt: Any = None) -> float:
     return time.time() if dt is None else _MOTO_UNIX_TIME(dt)
 
@@ -97,9 +100,6 @@ def _unix_time_millis(dt: Any = None) -> float:
 def _within_retention(self: sqs_models.SQSBackend, queue_name: str, message: sqs_models.Message) -> bool:
     retention = int(self.get_queue(queue_name).message_retention_period)
     return retention + message.sent_timestamp / 1000 > time.time()
-
-
-_MOTO_UNIX_TIME = sqs_models.unix_time
 
 
 @contextlib.contextmanager
