@@ -4,16 +4,23 @@ through the local stack as `make scenario` runs them, counted in what OUT holds.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from samtranslator.yaml_helper import yaml_parse
 
 from local_stack import scenario
+from local_stack.sources import SourceFixtures
+from local_stack.stack import LocalStack
+from local_stack.template import TEMPLATE
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 SCENARIOS = Path(__file__).parent / "scenarios"
+DOMAIN = "papers.example.org"
+START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 def run(name: str, out: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
@@ -89,3 +96,35 @@ def test_addresses_the_mailer_refuses_and_malformed_forms_get_a_4xx_and_leave_no
     assert mail == []
     assert state["subscribers"] == []
     assert all("<html" in answer["body"].lower() for answer in web)
+
+
+def test_the_limits_are_operator_parameters_and_the_alarm_watches_what_the_handler_emits(tmp_path):
+    log = (tmp_path / "functions.log").open("w")
+    parameters = {"SignupLimitPerClientPerHour": "2"}
+    with LocalStack(
+        domain=DOMAIN, start=START, fixtures=SourceFixtures(), log=log, parameters=parameters
+    ) as running:
+        statuses = [
+            running.web("POST", "/subscribe", body=f"email=r{n}%40example.org".encode(), client="192.0.2.9")[
+                "status"
+            ]
+            for n in range(3)
+        ]
+    log.close()
+    assert statuses == [200, 200, 429]
+    emitted = [
+        json.loads(line)
+        for line in (tmp_path / "functions.log").read_text().splitlines()
+        if "SignupsThrottled" in line
+    ]
+    dimension_sets = [
+        set(dimensions)
+        for record in emitted
+        for directive in record["_aws"]["CloudWatchMetrics"]
+        if any(metric["Name"] == "SignupsThrottled" for metric in directive["Metrics"])
+        for dimensions in directive["Dimensions"]
+    ]
+    alarm = yaml_parse(TEMPLATE.read_text())["Resources"]["SignupsThrottledAlarm"]["Properties"]
+    assert alarm["MetricName"] == "SignupsThrottled" and alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    assert {dimension["Name"] for dimension in alarm["Dimensions"]} in dimension_sets
+    assert {"limit", "service"} in dimension_sets
