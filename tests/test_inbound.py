@@ -4,6 +4,7 @@ unsubscribe; forged, looping and malformed mail change nothing."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
@@ -245,3 +246,80 @@ def test_undo_never_resubscribes_a_suppressed_address(stack):
     status, page = stack.request("POST", url.replace("/unsubscribe/", "/resubscribe/"))
     assert status == 409 and "cannot be subscribed again" in page
     assert reader(stack, "gone@example.org").status == "suppressed"
+
+
+def everything_in(mail) -> str:
+    """What a recipient can read of a mail: decoded headers, text and HTML."""
+    headers = "\n".join(f"{name}: {value}" for name, value in mail.message.items())
+    return "\n".join([headers, mail.part("plain") or "", mail.part("html") or ""])
+
+
+def test_nothing_an_unverified_sender_writes_goes_out_in_our_mail(stack):
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    gray = {"dmarc": "GRAY"}
+    reply(
+        stack,
+        **{
+            "from": "ada@example.org",
+            "subject": "Claim your prize at evil.example",
+            "text": "Visit http://evil.example/win now",
+            "verdicts": gray,
+        },
+    )
+    helped = stack.mailbox.delivered[-1]
+    assert helped.kind == "help" and "evil.example" not in everything_in(helped)
+    assert helped.message["In-Reply-To"] is None  # its message ids are the sender's words too
+    reply(
+        stack,
+        **{
+            "from": "ada@example.org",
+            "subject": "evil.example",
+            "text": "topics: cheap pills at evil.example",
+            "verdicts": gray,
+        },
+    )
+    confirm = stack.mailbox.delivered[-1]
+    assert confirm.kind == "confirm" and "evil.example" not in everything_in(confirm)
+    assert "change your topics" in (confirm.part("plain") or "")
+    email(
+        stack,
+        **{
+            "from": "new@example.net",
+            "to": f"subscribe@{DOMAIN}",
+            "subject": "evil.example",
+            "text": "topics: cheap pills at evil.example",
+            "verdicts": gray,
+        },
+    )
+    offer = stack.mailbox.delivered[-1]
+    assert offer.to == "new@example.net" and offer.kind == "confirm"
+    assert "evil.example" not in everything_in(offer)
+    assert reader(stack, "new@example.net").settings.topics == ()
+
+
+def test_a_verified_sender_still_sees_its_subject_and_settings(stack):
+    subscribe(stack, "ada@example.org", text="topics: speech recognition")
+    assert reader(stack, "ada@example.org").settings.topics == ("speech recognition",)
+    reply(stack, **{"from": "ada@example.org", "subject": "my digest", "text": "please send cats"})
+    helped = stack.mailbox.delivered[-1]
+    assert helped.subject == "Re: my digest" and "please send cats" in (helped.part("plain") or "")
+
+
+def test_answers_to_unverified_senders_are_limited_per_day(stack):
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    digest = stack.mailbox.latest_to("ada@example.org")
+    before = len(kinds_to(stack, "ada@example.org"))
+    for text in ["hello", "hello again", "topics: x", "count 3", "hi", "pause"]:
+        email(
+            stack,
+            **{
+                "from": "ada@example.org",
+                "to": parseaddr(str(digest.message["Reply-To"]))[1],
+                "subject": "Re: digest",
+                "text": text,
+                "verdicts": {"dmarc": "GRAY"},
+            },
+        )
+    assert len(kinds_to(stack, "ada@example.org")) - before == 3

@@ -286,8 +286,31 @@ def write_scenario(directory: Path, **changes: Any) -> Path:
             [{"click": {"to": "nobody@example.org", "link": "confirm"}}],
             r"step 1 \(click\): no mail was sent to",
         ),
+        ([{"web": {"method": "POST"}}], r"(?s)step 1 \(web\):.*path"),
+        ([{"web": {"path": "subscribe"}}], r"(?s)step 1 \(web\):.*path"),
+        ([{"web": {"path": "/subscribe", "client": "evil"}}], r"(?s)step 1 \(web\):.*client must be an IPv4"),
+        (
+            [{"web": {"path": "/subscribe", "form": {"email": "a@b.org"}, "body": "x"}}],
+            r"step 1 \(web\): give one of form, body, body_base64",
+        ),
+        ([{"web": {"path": "/", "body_base64": "%%%"}}], r"step 1 \(web\): body_base64 is not valid"),
+        ([{"web": {"path": "/", "cookie": "x"}}], r"(?s)step 1 \(web\):.*cookie"),
+        ([{"web": "/subscribe"}], r"step 1 \(web\):"),
     ],
-    ids=["unknown-kind", "bad-duration", "bad-argument", "two-keys", "nothing-to-click"],
+    ids=[
+        "unknown-kind",
+        "bad-duration",
+        "bad-argument",
+        "two-keys",
+        "nothing-to-click",
+        "web-no-path",
+        "web-relative-path",
+        "web-bad-client",
+        "web-two-bodies",
+        "web-bad-base64",
+        "web-unknown-field",
+        "web-not-an-object",
+    ],
 )
 def test_a_bad_step_stops_the_scenario_naming_the_step(tmp_path, steps, message):
     with pytest.raises(scenario.ScenarioError, match=message):
@@ -353,3 +376,44 @@ def test_each_stack_gets_its_own_function_log_lines():
     for log in logs:
         messages = [json.loads(line).get("message") for line in log.splitlines() if line.startswith("{")]
         assert messages.count("source fetched") == 2  # Hugging Face and arXiv
+
+
+def test_a_web_step_answers_in_out_web_as_the_function_url_would(tmp_path, caplog):
+    steps = [
+        {"web": {"method": "GET", "path": "/subscribe", "client": "203.0.113.7"}},
+        {"web": {"path": "/nowhere?x=1", "headers": {"Accept-Language": "de"}}},
+        {"web": {"method": "post", "path": "/subscribe", "form": {"email": "ada@example.org"}}},
+    ]
+    scenario.run(write_scenario(tmp_path, steps=steps), tmp_path / "out")
+    answers = [json.loads(path.read_text()) for path in sorted((tmp_path / "out" / "web").glob("*.json"))]
+    assert [path.name for path in sorted((tmp_path / "out" / "web").iterdir())] == [
+        "0001.json",
+        "0002.json",
+        "0003.json",
+    ]
+    assert [answer["status"] for answer in answers] == [200, 404, 200]
+    assert 'name="email"' in answers[0]["body"]
+    assert answers[0]["headers"]["Content-Type"].startswith("text/html")
+    assert (answers[0]["method"], answers[0]["client"]) == ("GET", "203.0.113.7")
+    index = json.loads((tmp_path / "out" / "mail" / "index.json").read_text())
+    assert [(mail["to"], mail["kind"]) for mail in index] == [("ada@example.org", "confirm")]
+
+
+def test_the_client_address_is_the_events_source_ip(stack):
+    seen = []
+    original = stack.functions["WebFunction"].invoke
+    stack.functions["WebFunction"].invoke = lambda event: seen.append(event) or original(event)
+    stack.web("GET", "/subscribe", client="2001:db8::7")
+    assert seen[0]["requestContext"]["http"]["sourceIp"] == "2001:db8::7"
+
+
+def test_a_web_handler_that_raises_answers_502_and_logs_the_traceback():
+    log = io.StringIO()
+    with LocalStack(
+        domain=DOMAIN, start=utc("2026-11-24T00:30:00Z"), fixtures=SourceFixtures(), log=log
+    ) as running:
+        for operation in ("dynamodb.GetItem", "dynamodb.UpdateItem"):
+            running.faults.add(operation, code="ValidationException", status=400)
+        answer = running.web("POST", "/subscribe", body=b"email=ada%40example.org")
+    assert answer["status"] == 502 and answer["body"] == "Internal Server Error"
+    assert "Traceback" in log.getvalue() and "ValidationException" in log.getvalue()

@@ -16,8 +16,8 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from paperboy import clock, wiring
-from paperboy.inbound import Received, Result, Verdicts
+from paperboy import clock, telemetry, wiring
+from paperboy.inbound import Action, Received, Result, Verdicts
 from paperboy.replies import parse_message
 from paperboy.settings import Settings
 
@@ -111,6 +111,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(
             name=f"Inbound{result.action.title().replace('_', '')}", unit=MetricUnit.Count, value=1
         )
+        if result.action is Action.RATE_LIMITED:
+            telemetry.record_throttled(metrics, result.limit or "unknown")
         logger.info(
             "inbound handled",
             extra={"action": result.action.value, "reason": result.reason, "mails": result.mails},

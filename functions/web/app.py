@@ -3,8 +3,9 @@ subscribe form a site can embed."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
-import re
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -14,8 +15,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paperboy import clock, pages, subscriptions, wiring
-from paperboy.inbound import Inbox
+from paperboy import clock, limits, pages, subscriptions, telemetry, wiring
+from paperboy.inbound import Action, Inbox
 from paperboy.readers import ReaderSettings, Status
 from paperboy.settings import Settings
 from paperboy.tokens import Purpose
@@ -28,7 +29,10 @@ SETTINGS = Settings.from_env()
 INBOX = wiring.inbox(SETTINGS)
 STORE = INBOX.store
 SIGNER = INBOX.signer
-EMAIL = r"^[^@\s<>,;]{1,64}@[^@\s<>,;]{1,190}\.[^@\s<>,;]{2,}$"
+FORM_TYPE = "application/x-www-form-urlencoded"
+# The subscribe form has one field of at most 254 characters: anything much larger is not ours.
+MAX_FORM_BYTES = 4096
+MAX_FORM_FIELDS = 10
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'",
@@ -122,9 +126,44 @@ def _inbox() -> Inbox:
     return dataclasses.replace(INBOX, links=dataclasses.replace(INBOX.links, web_base_url=base))
 
 
+class BadRequest(Exception):
+    """A request the form cannot take: answered with its page (a 4xx), never a crash."""
+
+    def __init__(self, page: pages.Page) -> None:
+        super().__init__(page.title)
+        self.page = page
+
+
+@app.exception_handler(BadRequest)
+def bad_request(error: BadRequest) -> Response:
+    return _html(error.page)
+
+
+def _refusal(status: int, title: str) -> BadRequest:
+    return BadRequest(
+        pages.Page(title=title, paragraphs=["Please go back and use the form on the page."], status=status)
+    )
+
+
 def _form() -> dict[str, str]:
-    body = app.current_event.decoded_body or ""
-    return {name: values[0] for name, values in parse_qs(body, max_num_fields=10).items()}
+    """The posted form's fields (the first value of each): a URL-encoded body of at most
+    MAX_FORM_BYTES and MAX_FORM_FIELDS fields, UTF-8 throughout, else BadRequest."""
+    event = app.current_event
+    content_type = (event.headers.get("content-type") or FORM_TYPE).split(";")[0].strip().lower()
+    if content_type != FORM_TYPE:
+        raise _refusal(415, "This form takes only what a browser sends")
+    body = event.body or ""
+    try:
+        raw = base64.b64decode(body, validate=True) if event.is_base64_encoded else body.encode()
+    except (binascii.Error, UnicodeError):
+        raise _refusal(400, "That request could not be read") from None
+    if len(raw) > MAX_FORM_BYTES:
+        raise _refusal(413, "That request is too large")
+    try:
+        fields = parse_qs(raw.decode(), max_num_fields=MAX_FORM_FIELDS, errors="strict")
+    except ValueError:  # too many fields, or not UTF-8 (UnicodeDecodeError is a ValueError)
+        raise _refusal(400, "That request could not be read") from None
+    return {name: values[0] for name, values in fields.items()}
 
 
 @app.get("/confirm/<token>")
@@ -178,7 +217,9 @@ def subscribe_form() -> Response:
 @app.post("/subscribe")
 def subscribe() -> Response:
     address = _form().get("email", "").strip().lower()
-    if not re.match(EMAIL, address):
+    client = limits.web_client(app.current_event.request_context.http.source_ip)
+    result = _inbox().start_subscription(address, ReaderSettings(), clock.now(), client=client)
+    if result.action is Action.INVALID:
         return _html(
             pages.Page(
                 title="That address does not look right",
@@ -186,7 +227,22 @@ def subscribe() -> Response:
                 status=400,
             )
         )
-    _inbox().start_subscription(address, ReaderSettings(), clock.now())
+    if result.action is Action.RATE_LIMITED:
+        telemetry.record_throttled(metrics, result.limit or "unknown")
+        logger.warning("sign-up refused by a limit", extra={"limit": result.limit})
+        page = _html(
+            pages.Page(
+                title="Too many sign-ups",
+                paragraphs=[
+                    "Paperboy sends only a few confirmation mails to each address, for each visitor "
+                    "and each day, so that nobody can use this form to flood someone's inbox.",
+                    "Please try again later.",
+                ],
+                status=429,
+            )
+        )
+        page.headers["Retry-After"] = str(result.retry_after)
+        return page
     # The same answer whatever happened: the page must not reveal who is subscribed.
     return _html(
         pages.Page(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email
 import email.policy
+import ipaddress
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -156,6 +160,53 @@ def _click(stack: LocalStack, argument: Any) -> None:
     stack.click(url)
 
 
+class WebStep(BaseModel):
+    """`{"web": {"method": "POST", "path": "/subscribe", "form": {...}, "client": IP, "headers": {...}}}`:
+    one request to the Web function's URL from `client` (the address Lambda reports as sourceIp).
+    The body is `form` (URL-encoded; a list value repeats the field), `body` (text, sent as UTF-8)
+    or `body_base64` (any bytes), at most one of them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: str = Field(default="GET", pattern=r"^[A-Za-z]{1,16}$")
+    path: str = Field(pattern=r"^/[^\s]*$")
+    form: dict[str, str | list[str]] | None = None
+    body: str | None = None
+    body_base64: str | None = None
+    client: str = "127.0.0.1"
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("client")
+    @classmethod
+    def _ip(cls, value: str) -> str:
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise ValueError(f"client must be an IPv4 or IPv6 address, not {value!r}") from None
+
+    def payload(self) -> tuple[bytes, dict[str, str]]:
+        """The body bytes and the headers to send with them."""
+        given = [name for name in ("form", "body", "body_base64") if getattr(self, name) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of form, body, body_base64, not {' and '.join(given)}")
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        if self.form is not None:
+            headers.setdefault("content-type", "application/x-www-form-urlencoded")
+            return urlencode(self.form, doseq=True).encode("ascii"), headers
+        if self.body_base64 is not None:
+            try:
+                return base64.b64decode(self.body_base64, validate=True), headers
+            except binascii.Error:
+                raise ValueError("body_base64 is not valid base64") from None
+        return (self.body or "").encode("utf-8"), headers
+
+
+def _web(stack: LocalStack, argument: Any) -> None:
+    step = WebStep.model_validate(argument)
+    body, headers = step.payload()
+    stack.web(step.method.upper(), step.path, body=body, headers=headers, client=step.client)
+
+
 def _email(stack: LocalStack, argument: Any, base: Path) -> None:
     spec = InboundSpec.model_validate(argument)
     verdicts = spec.verdict_statuses()
@@ -220,6 +271,7 @@ STEPS: dict[str, Callable[[LocalStack, Any], None]] = {
     "subscriber": _subscriber,
     "digest": _digest,
     "click": _click,
+    "web": _web,
 }
 # Steps whose files are relative to the scenario file.
 FILE_STEPS: dict[str, Callable[[LocalStack, Any, Path], None]] = {"email": _email, "reply": _reply}

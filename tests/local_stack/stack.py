@@ -28,7 +28,7 @@ from local_stack.mailbox import Mailbox
 from local_stack.resources import create_all
 from local_stack.sources import SourceFixtures, SourceServer
 from local_stack.template import Template
-from local_stack.web import FunctionUrlServer, function_url_event
+from local_stack.web import FunctionUrlServer, function_url_event, response_fields, url_response
 from paperboy import clock
 from paperboy.readers import ReaderSettings, Status, Subscriber
 from paperboy.schedule import next_due
@@ -96,12 +96,15 @@ class LocalStack:
         self._last_inbound: tuple[str, dict[str, Any]] = ("", {})
         self.crashes = 0
         self.failed_invocations = 0
+        # Answers to the scenario's `web` steps, in order: OUT/web/NNNN.json.
+        self.web_answers: list[dict[str, Any]] = []
 
     def __enter__(self) -> Self:
         self._exit.enter_context(_environment({**RUNTIME_ENVIRONMENT, "AWS_DEFAULT_REGION": REGION}))
         self._exit.enter_context(mock_aws())
         self._exit.enter_context(linear_moto())
         log = self._log or self._exit.enter_context(Path(os.devnull).open("w"))
+        self._function_log = log
         self.mailbox.install()
         self.faults.install()
         # The stack's own calls (queue delivery, fixtures, state) go through a session of their own:
@@ -281,6 +284,33 @@ class LocalStack:
         text = base64.b64decode(payload).decode() if response.get("isBase64Encoded") else payload
         return int(response["statusCode"]), text
 
+    def web(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        client: str = "127.0.0.1",
+    ) -> dict[str, Any]:
+        """A request to the Web function's URL from `client`, answered as the Function URL answers
+        (a handler that raised is a 502); the answer is kept for OUT/web/."""
+        url = f"{self.template.function_url('WebFunction')}{path.lstrip('/')}"
+        event = function_url_event(method, url, body, headers, source_ip=client)
+        response = url_response(lambda: self.invoke("WebFunction", event), self._function_log)
+        self.mailbox.collect()
+        status, response_headers, data = response_fields(response)
+        answer = {
+            "method": method,
+            "path": path,
+            "client": client,
+            "status": status,
+            "headers": response_headers,
+            "body": data.decode("utf-8", errors="replace"),
+        }
+        self.web_answers.append(answer)
+        return answer
+
     def receive(
         self, raw: bytes, *, source: str, recipients: list[str], verdicts: dict[str, str]
     ) -> list[Any]:
@@ -363,6 +393,12 @@ class LocalStack:
         out.mkdir(parents=True, exist_ok=True)
         (out / "state.json").write_text(json.dumps(self.state(), indent=2, ensure_ascii=False) + "\n")
         self.mailbox.write(out)
+        if self.web_answers:
+            folder = out / "web"
+            folder.mkdir(exist_ok=True)
+            for number, answer in enumerate(self.web_answers, start=1):
+                text = json.dumps(answer, indent=2, ensure_ascii=False) + "\n"
+                (folder / f"{number:04d}.json").write_text(text)
 
 
 def _rule_matches(rule_recipients: list[str], address: str) -> bool:

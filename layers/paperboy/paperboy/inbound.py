@@ -10,8 +10,11 @@ Trust, in order (brief section 4):
   for the reader and the sender may be offered a subscription of their own;
 - `confirm+NONCE@` applies the commands a reader was asked to confirm;
 - `unsubscribe+TOKEN@` (the List-Unsubscribe mailto) unsubscribes the token's reader;
-- `subscribe@` starts a double opt-in for the From address, with any settings in the body.
-Confirmation mail to any address is limited to a few per day.
+- `subscribe@` starts a double opt-in for the From address, with any settings in the body (only
+  when DMARC verified the sender).
+Mail nobody verifiably asked for (confirmations, answers to a sender DMARC did not verify) is
+counted against the limits of `paperboy.limits` before anything is written or sent, and carries
+nothing the sender wrote: no subject, no lines, no topics, no message ids.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pydantic import BaseModel, Field
 
 from paperboy import subscriptions
 from paperboy.commands import Command, CommandKind, apply, help_text, parse_commands
+from paperboy.limits import Limiter, mail_client
 from paperboy.mailer import Mailer, OutboundMail
 from paperboy.readers import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
 from paperboy.render import NoticeView, Renderer, settings_summary
@@ -34,7 +38,6 @@ from paperboy.store import PaperStore
 from paperboy.subscribers import DigestRecord, SubscriberStore
 from paperboy.tokens import Links, Purpose, Signer, new_subscriber_id
 
-CONFIRMATIONS_PER_DAY = 3
 PENDING_LIFETIME = timedelta(days=7)
 CONFIRM_LIFETIME = timedelta(hours=48)
 
@@ -75,12 +78,16 @@ class Action(StrEnum):
     UNSUBSCRIBED = "unsubscribed"
     HELP = "help"
     RATE_LIMITED = "rate_limited"
+    INVALID = "invalid"  # an address the mailer would refuse
 
 
 class Result(BaseModel):
     action: Action
     reason: str = ""
     mails: list[str] = Field(default_factory=list)  # kinds of mail sent
+    # RATE_LIMITED: the limit reached, and the seconds until its window ends.
+    limit: str | None = None
+    retry_after: int = 0
 
 
 def _local(address: str) -> tuple[str, str, str]:
@@ -98,6 +105,7 @@ class Inbox:
     mailer: Mailer
     links: Links
     signer: Signer
+    limiter: Limiter
 
     def handle(self, received: Received, now: datetime) -> Result:
         message = received.message
@@ -132,9 +140,12 @@ class Inbox:
         if message.from_address != reader.email:
             return self._stranger(received, now)
         parsed = parse_commands(message.new_text, today=self._today(reader, now))
-        if not received.verdicts.sender_proven and parsed.commands:
-            return self._ask_to_confirm(reader, parsed.commands, message, now)
-        return self._apply(reader, parsed.commands, parsed.not_understood, message, now)
+        if not received.verdicts.sender_proven:
+            client = mail_client(message.from_address, proven=False)
+            if parsed.commands:
+                return self._ask_to_confirm(reader, parsed.commands, client, now)
+            return self._unverified_help(reader, client, now)
+        return self._apply(reader, parsed.commands, parsed.not_understood, message, now, echo=True)
 
     def _apply(
         self,
@@ -143,7 +154,13 @@ class Inbox:
         not_understood: list[str],
         message: InboundMessage | None,
         now: datetime,
+        *,
+        echo: bool,
     ) -> Result:
+        """Apply commands and answer. `echo`: the sender is verified, so the answer may quote its
+        subject and the lines it did not understand."""
+        if not echo:
+            not_understood = []
         changes: list[str] = []
         mails: list[str] = []
         wants_settings = wants_help = False
@@ -156,6 +173,7 @@ class Inbox:
                         reader,
                         "goodbye",
                         message,
+                        echo=echo,
                         paragraphs=[
                             "You are unsubscribed: no more digests will come.",
                             "Changed your mind? Reply “subscribe” to this mail, or write to "
@@ -191,7 +209,9 @@ class Inbox:
             subscriptions.change(self.store, reader.id, edit)
             changes.extend(described)
         if not changes and not wants_settings and not wants_help:
-            mails.append(self._send(reader, "help", message, not_understood=not_understood, with_help=True))
+            mails.append(
+                self._send(reader, "help", message, echo=echo, not_understood=not_understood, with_help=True)
+            )
             return Result(action=Action.HELP, mails=mails)
         kind = "ack" if changes else ("help" if wants_help else "ack")
         mails.append(
@@ -199,6 +219,7 @@ class Inbox:
                 reader,
                 kind,
                 message,
+                echo=echo,
                 changes=changes,
                 not_understood=[line for line in not_understood if not _PLEASANTRY.match(line)],
                 with_help=wants_help or bool(not_understood),
@@ -246,29 +267,49 @@ class Inbox:
 
     # -- confirmations ------------------------------------------------------------------------------
     def _ask_to_confirm(
-        self, reader: Subscriber, commands: list[Command], message: InboundMessage, now: datetime
+        self, reader: Subscriber, commands: list[Command], client: str, now: datetime
     ) -> Result:
-        if not self._may_confirm(reader, now):
-            return Result(action=Action.RATE_LIMITED, reason="confirmations for this address today")
+        """The sender is not verified: ask the reader, at their stored address, to confirm. The mail
+        names what the commands would do in our own words, never the sender's lines."""
+        limited = self._limited(reader.email, client, now)
+        if limited is not None:
+            return limited
         nonce = secrets.token_hex(12)
         # One line can hold several commands ("time 7:30 CET"): store each line once.
         command_lines = list(dict.fromkeys(c.line for c in commands))
         self.store.put_pending_commands(nonce, reader.id, command_lines, now + CONFIRM_LIFETIME)
-        lines = [f"  {line}" for line in command_lines]
+        wanted = dict.fromkeys(_UNVERIFIED_CHANGES[c.kind] for c in commands)
         kind = self._send(
             reader,
             "confirm",
-            message,
+            None,
             reply_to=f"confirm+{nonce}@{self.links.domain}",
             paragraphs=[
-                "We got these instructions for your Paperboy digest but could not "
-                "verify that they came from you:",
-                *lines,
-                "Reply to this mail (any text) within 48 hours to apply them. "
+                "We got a mail for your Paperboy digest that we could not verify came from you. It asks to:",
+                *[f"  • {change}" for change in wanted],
+                "Reply to this mail (any text) within 48 hours to apply it. "
                 "If it was not you, ignore this mail: nothing changes.",
             ],
         )
         return Result(action=Action.CONFIRM_REQUESTED, mails=[kind])
+
+    def _unverified_help(self, reader: Subscriber, client: str, now: datetime) -> Result:
+        """A mail with no command from the reader's address that DMARC did not verify: a fixed
+        answer (whoever wrote it may not be the reader), counted against the limits."""
+        limited = self._limited(reader.email, client, now)
+        if limited is not None:
+            return limited
+        kind = self._send(
+            reader,
+            "help",
+            None,
+            with_help=True,
+            paragraphs=[
+                "We got a mail for your Paperboy digest that we could not verify came from you, "
+                "and it changed nothing. To change your digest, reply with one of the commands below.",
+            ],
+        )
+        return Result(action=Action.HELP, mails=[kind])
 
     def _confirmed(self, received: Received, nonce: str, now: datetime) -> Result:
         pending = self.store.take_pending_commands(nonce, now)
@@ -278,7 +319,10 @@ class Inbox:
         if reader is None:
             return Result(action=Action.IGNORED, reason="reader gone")
         parsed = parse_commands("\n".join(pending.lines), today=self._today(reader, now))
-        return self._apply(reader, parsed.commands, [], received.message, now)
+        proven = received.verdicts.sender_proven
+        return self._apply(
+            reader, parsed.commands, [], received.message if proven else None, now, echo=proven
+        )
 
     def _activate(self, reader: Subscriber, message: InboundMessage, now: datetime) -> Result:
         if self._expired(reader, now):
@@ -303,21 +347,37 @@ class Inbox:
         message = received.message
         if not message.from_address:
             return Result(action=Action.IGNORED, reason="no sender address")
-        parsed = parse_commands(message.new_text, today=now.date())
-        settings, _ = apply(ReaderSettings(), [c for c in parsed.commands if c.kind not in _NOT_SETTINGS])
-        return self.start_subscription(message.from_address, settings, now, message)
+        proven = received.verdicts.sender_proven
+        settings = ReaderSettings()
+        # Settings from a sender DMARC did not verify would reach the address's owner in our mail.
+        if proven:
+            parsed = parse_commands(message.new_text, today=now.date())
+            settings, _ = apply(settings, [c for c in parsed.commands if c.kind not in _NOT_SETTINGS])
+        client = mail_client(message.from_address, proven=proven)
+        return self.start_subscription(
+            message.from_address, settings, now, message if proven else None, client=client
+        )
 
     def start_subscription(
-        self, address: str, settings: ReaderSettings, now: datetime, message: InboundMessage | None = None
+        self,
+        address: str,
+        settings: ReaderSettings,
+        now: datetime,
+        message: InboundMessage | None = None,
+        *,
+        client: str,
     ) -> Result:
-        """Double opt-in for `address` (a mail to subscribe@, the web form, a stranger's reply)."""
+        """Double opt-in for `address` (a mail to subscribe@, the web form, a stranger's reply),
+        asked for by `client`. The address is checked and the limits counted before anything is
+        written or sent. `message` is the verified mail that asked, if any (its ids thread the answer)."""
         address = address.strip().lower()
+        limited = self._limited(address, client, now)
+        if limited is not None:
+            return limited
         existing = self.store.by_email(address)
         if existing is not None and existing.status is Status.SUPPRESSED:
             return Result(action=Action.IGNORED, reason="address suppressed after bounces or complaints")
         if existing is not None and existing.status in (Status.ACTIVE, Status.PAUSED):
-            if not self._may_confirm(existing, now):
-                return Result(action=Action.RATE_LIMITED)
             return Result(
                 action=Action.HELP,
                 mails=[
@@ -356,8 +416,6 @@ class Inbox:
             )
             if not self.store.create(reader, expires_at=now + PENDING_LIFETIME):
                 return Result(action=Action.IGNORED, reason="address taken concurrently")
-        if not self._may_confirm(reader, now):
-            return Result(action=Action.RATE_LIMITED)
         reader = self.store.get(reader.id) or reader
         return Result(
             action=Action.SUBSCRIBE_STARTED,
@@ -383,7 +441,8 @@ class Inbox:
         sender = received.message.from_address
         if not sender or not received.verdicts.sender_proven or self.store.by_email(sender) is not None:
             return Result(action=Action.IGNORED, reason="reply from an address other than the reader's")
-        result = self.start_subscription(sender, ReaderSettings(), now, received.message)
+        client = mail_client(sender, proven=True)
+        result = self.start_subscription(sender, ReaderSettings(), now, received.message, client=client)
         return result.model_copy(update={"reason": "offered a subscription to a forwarded digest's reader"})
 
     def _mailto_unsubscribe(self, token: str, now: datetime) -> Result:
@@ -400,8 +459,21 @@ class Inbox:
     def _expired(self, reader: Subscriber, now: datetime) -> bool:
         return reader.created_at + PENDING_LIFETIME < now
 
-    def _may_confirm(self, reader: Subscriber, now: datetime) -> bool:
-        return self.store.count_confirmation(reader.id, now, limit=CONFIRMATIONS_PER_DAY)
+    def _limited(self, address: str, client: str, now: datetime) -> Result | None:
+        """None when a mail to `address` asked for by `client` is within every limit (and is now
+        counted); else the answer: refused by a limit, or an address the mailer would refuse."""
+        try:
+            refused = self.limiter.take(address, client, now)
+        except ValueError:
+            return Result(action=Action.INVALID, reason="not an address mail can be sent to")
+        if refused is None:
+            return None
+        return Result(
+            action=Action.RATE_LIMITED,
+            reason=f"{refused.limit.value} limit reached",
+            limit=refused.limit.value,
+            retry_after=max(1, int(refused.retry_after.total_seconds())),
+        )
 
     def _send(
         self,
@@ -415,10 +487,13 @@ class Inbox:
         with_help: bool = False,
         reply_to: str | None = None,
         link: tuple[str, str] | None = None,
+        echo: bool = False,
     ) -> str:
+        """Send a notice to the reader. Only with `echo` (a verified sender) may its subject quote
+        the message's; `message` threads the answer (In-Reply-To, References)."""
         current = self.store.get(reader.id) or reader
         view = NoticeView(
-            subject=_subject(kind, message),
+            subject=_subject(kind, message if echo else None),
             paragraphs=[
                 *(paragraphs or []),
                 *(["Done:", *[f"• {c}" for c in changes]] if changes else []),
@@ -476,6 +551,33 @@ _NOT_SETTINGS = frozenset(
         CommandKind.HELP,
     }
 )
+# What a command would do, in our words: the confirmation an unverified sender causes quotes nothing
+# the sender wrote (a topic can be any text: "topics: cheap pills at example.com").
+_UNVERIFIED_CHANGES = {
+    CommandKind.UNSUBSCRIBE: "unsubscribe you",
+    CommandKind.SUBSCRIBE: "start your digest again",
+    CommandKind.PAUSE: "pause your digest",
+    CommandKind.RESUME: "resume your digest",
+    CommandKind.TOPICS_SET: "change your topics",
+    CommandKind.TOPIC_ADD: "change your topics",
+    CommandKind.TOPIC_REMOVE: "change your topics",
+    CommandKind.EXCLUDE_ADD: "change what you exclude",
+    CommandKind.EXCLUDE_REMOVE: "change what you exclude",
+    CommandKind.CATEGORIES_SET: "change your arXiv categories",
+    CommandKind.FOLLOW: "change the authors you follow",
+    CommandKind.UNFOLLOW: "change the authors you follow",
+    CommandKind.MORE: "record your feedback on papers",
+    CommandKind.LESS: "record your feedback on papers",
+    CommandKind.COUNT: "change how many papers you get",
+    CommandKind.TIME: "change your delivery time",
+    CommandKind.TIMEZONE: "change your time zone",
+    CommandKind.DAILY: "change how often your digest comes",
+    CommandKind.WEEKLY: "change how often your digest comes",
+    CommandKind.FORMAT: "change your mail format",
+    CommandKind.QUIET_DAYS: "change your quiet-day notes",
+    CommandKind.SETTINGS: "show your settings",
+    CommandKind.HELP: "show the commands",
+}
 _SUBJECTS = {
     "confirm": "Please confirm your Paperboy subscription",
     "welcome": "Welcome to Paperboy",

@@ -27,6 +27,11 @@ class Settings(BaseModel):
     # The account's SES send rate, shared by this many concurrent SendDigests workers.
     ses_max_send_rate: float = 14.0
     sender_concurrency: int = 2
+    # Mail nobody verifiably asked for (confirmations, answers to unverified senders): see limits.py.
+    signup_limit_per_client_per_hour: int = 10
+    signup_limit_per_address_per_day: int = 3
+    signup_limit_per_domain_per_day: int = 50
+    signup_limit_total_per_day: int = 200
 
     hf_base_url: str = "https://huggingface.co"
     arxiv_base_url: str = "https://rss.arxiv.org"

@@ -186,26 +186,6 @@ class SubscriberStore:
             raise
         return saved
 
-    def count_confirmation(self, subscriber_id: str, now: datetime, *, limit: int) -> bool:
-        """Count one confirmation mail to the reader today; False once `limit` were sent today."""
-        day = now.date().isoformat()
-        try:
-            self._table.update_item(
-                Key={"pk": _sub_key(subscriber_id), "sk": f"CONFIRMATIONS#{day}"},
-                UpdateExpression="ADD sent :one SET expires_at = :expires",
-                ConditionExpression="attribute_not_exists(sent) OR sent < :limit",
-                ExpressionAttributeValues={
-                    ":one": 1,
-                    ":limit": limit,
-                    ":expires": int((now + timedelta(days=2)).timestamp()),
-                },
-            )
-        except ClientError as error:
-            if _conditional_failed(error):
-                return False
-            raise
-        return True
-
     def put_pending_commands(
         self, nonce: str, subscriber_id: str, lines: list[str], expires: datetime
     ) -> None:

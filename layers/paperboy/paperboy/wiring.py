@@ -16,6 +16,7 @@ from paperboy.settings import Settings
 if TYPE_CHECKING:
     from paperboy.digests import DigestSender
     from paperboy.inbound import Inbox
+    from paperboy.limits import Limiter
     from paperboy.mailer import Mailer
     from paperboy.sources.http import HttpClient
     from paperboy.store import PaperStore
@@ -80,6 +81,18 @@ def mailer(settings: Settings) -> Mailer:
     )
 
 
+def limiter(settings: Settings) -> Limiter:
+    from paperboy.limits import Limiter, Quotas
+
+    quotas = Quotas(
+        per_client_per_hour=settings.signup_limit_per_client_per_hour,
+        per_address_per_day=settings.signup_limit_per_address_per_day,
+        per_domain_per_day=settings.signup_limit_per_domain_per_day,
+        total_per_day=settings.signup_limit_total_per_day,
+    )
+    return Limiter(boto3.resource("dynamodb", config=AWS_CONFIG).Table(settings.subscribers_table), quotas)
+
+
 def inbox(settings: Settings) -> Inbox:
     from paperboy.inbound import Inbox
     from paperboy.render import Renderer
@@ -91,6 +104,7 @@ def inbox(settings: Settings) -> Inbox:
         mailer=mailer(settings),
         links=links(settings, key_signer := signer(settings)),
         signer=key_signer,
+        limiter=limiter(settings),
     )
 
 
