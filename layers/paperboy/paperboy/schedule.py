@@ -16,12 +16,12 @@ from paperboy.readers import Frequency, ReaderSettings
 # Readers due in one UTC hour are spread over this many index partitions so that a million
 # readers at 08:00 never make one hot DynamoDB partition.
 DUE_SHARDS = 8
-# next_due looks at no more candidate days than this. The first candidate is the day before
-# `after`'s local date (that day's delivery can be shifted past midnight by a gap); the fourth is
-# two days after it, whose wall time is more than 24 hours past `after`'s, so it is later than
-# `after` unless a zone's offset rose by more than 24 hours in two days, which no zone in tzdata
-# has ever done (Pacific/Apia skipped one whole day in 2011: exactly 24 hours). Weekly readers
-# need two candidates at most.
+# next_due looks at no more candidate days than this. The first candidate is at the earliest the
+# day before `after`'s local date (that day's delivery can be shifted past midnight by a gap); the
+# fourth is at least two days after `after`'s local date, so its wall time is more than 24 hours
+# past `after`'s and it is later than `after` unless the zone's offset rose by more than 24 hours
+# within three days, which no zone in tzdata has ever done (Pacific/Apia skipped one whole day in
+# 2011: exactly 24 hours). Weekly readers need two candidates at most.
 MAX_CANDIDATES = 4
 
 
