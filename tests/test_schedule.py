@@ -1,6 +1,8 @@
 """When digests are due: local hours, time zones, daylight saving, weekly readers."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
 
 from paperboy.readers import ReaderSettings
 from paperboy.schedule import due_slot, next_due, period_of, slots_of_hour
@@ -61,3 +63,66 @@ def test_due_slots_spread_one_hour_over_shards():
     slots = slots_of_hour(moment)
     assert len(set(slots)) == len(slots) > 1
     assert due_slot("reader-1", at("2026-11-23T08:30")) in slots
+
+
+def deliveries(settings: ReaderSettings, after: datetime, count: int) -> list[tuple[date, datetime]]:
+    """The next `count` (period, due) pairs, each fed back as the planner and sender would."""
+    found: list[tuple[date, datetime]] = []
+    last = None
+    for _ in range(count):
+        due = next_due(settings, after, last_period=last)
+        last, after = period_of(settings, due), due
+        found.append((last, due))
+    return found
+
+
+@pytest.mark.parametrize("zone", ["America/Nuuk", "America/Scoresbysund"])
+@pytest.mark.parametrize("send_time", [time(23, 0), time(23, 30), time(23, 59)])
+def test_a_gap_just_before_midnight_shifts_the_digest_into_the_next_day_and_skips_none(zone, send_time):
+    # Both zones spring forward at 01:00 UTC on 29 Mar 2026: 23:00 on the 28th becomes 00:00.
+    reader = ReaderSettings(timezone=zone, send_time=send_time)
+    found = deliveries(reader, at("2026-03-27T12:00"), 3)
+    assert [period for period, _ in found] == [date(2026, 3, 27), date(2026, 3, 28), date(2026, 3, 29)]
+    minute = send_time.minute
+    assert [due for _, due in found] == [
+        at(f"2026-03-28T01:{minute:02}"),  # 23:xx at UTC-2
+        at(f"2026-03-29T01:{minute:02}"),  # 23:xx skipped: 00:xx on the 29th at UTC-1
+        at(f"2026-03-30T00:{minute:02}"),  # 23:xx at UTC-1
+    ]
+
+
+def test_a_weekly_digest_shifted_past_midnight_belongs_to_its_weekday():
+    saturday = ReaderSettings(timezone="America/Nuuk", send_time=time(23, 30), frequency="weekly", weekday=5)
+    due = next_due(saturday, at("2026-03-27T12:00"))
+    assert due == at("2026-03-29T01:30")  # Sunday 00:30 local
+    assert period_of(saturday, due) == date(2026, 3, 28)
+    assert next_due(saturday, due, last_period=date(2026, 3, 28)) == at("2026-04-05T00:30")
+
+
+def test_a_gap_shifts_the_digest_by_its_own_length():
+    # Lord Howe Island springs forward by half an hour, 02:00 to 02:30.
+    lord_howe = ReaderSettings(timezone="Australia/Lord_Howe", send_time=time(2, 15))
+    assert next_due(lord_howe, at("2026-10-03T00:00")) == at("2026-10-03T15:45")  # 02:45 local
+
+
+def test_a_day_the_zone_skipped_gets_no_second_digest():
+    # Samoa skipped 30 Dec 2011: its digest and the 31st's fall on one instant, sent once.
+    apia = ReaderSettings(timezone="Pacific/Apia", send_time=time(9, 0))
+    assert deliveries(apia, at("2011-12-29T00:00"), 3) == [
+        (date(2011, 12, 29), at("2011-12-29T19:00")),
+        (date(2011, 12, 31), at("2011-12-30T19:00")),
+        (date(2012, 1, 1), at("2011-12-31T19:00")),
+    ]
+
+
+@pytest.mark.parametrize("frequency", ["daily", "weekly"])
+@pytest.mark.parametrize("weekday", range(7))
+@pytest.mark.parametrize("days", [8, 10, 13, 14, 15, 31, 366, 3 * 365])
+def test_a_pause_of_any_length_resumes_on_the_first_delivery_day_from_its_end(frequency, weekday, days):
+    reader = ReaderSettings(frequency=frequency, weekday=weekday)
+    now = at("2026-11-23T09:00")  # a Monday, after the day's digest
+    until = now.date() + timedelta(days=days)
+    wait = (weekday - until.weekday()) % 7 if frequency == "weekly" else 0
+    expected = datetime.combine(until + timedelta(days=wait), time(8), UTC)
+    assert next_due(reader, now, paused_until=until) == expected
+    assert next_due(reader, now, last_period=now.date(), paused_until=until) == expected
