@@ -129,6 +129,22 @@ def test_a_crash_after_sending_and_before_recording_never_sends_a_second_mail(st
     assert len(digests_to(stack, "ada@example.org")) == 2
 
 
+def test_a_sender_that_dies_before_ses_answers_costs_a_late_digest_not_a_lost_one(stack):
+    """The claim is written, the process dies before SendEmail: no Send event ever comes, so the
+    hourly sweep releases the claim once it is older than the safe age and the job runs again."""
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.faults.add("dynamodb.PutItem", when="after", times=1)
+    stack.advance(timedelta(hours=3, minutes=30))  # 08:00 due, to 08:30
+    assert stack.crashes == 1
+    assert digests_to(stack, "ada@example.org") == []
+    stack.advance(timedelta(hours=2))  # the 09:00 sweep finds the claim an hour old
+    [late] = digests_to(stack, "ada@example.org")
+    assert late.clock == at("2026-11-23T09:00")
+    assert "digest.2026-11-23." in str(late.message["References"])
+    stack.advance(timedelta(days=1))
+    assert len(digests_to(stack, "ada@example.org")) == 2
+
+
 def test_permanent_ses_rejection_ends_in_the_dead_letter_queue(stack):
     stack.add_subscriber("ada@example.org", ReaderSettings())
     stack.faults.add("sesv2.SendEmail", code="MessageRejected", status=400, times=100)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -13,6 +14,9 @@ class Settings(BaseModel):
     papers_table: str = ""
     subscribers_table: str = ""
     digest_queue_url: str = ""
+    plan_queue_url: str = ""
+    # A claimed digest with no SES event this old is released and sent again (see `claims`).
+    claim_safe_age_minutes: int = Field(default=60, ge=10)
     mail_bucket: str = ""
     inbound_prefix: str = "inbound/"
     idempotency_table: str = ""
@@ -44,6 +48,10 @@ class Settings(BaseModel):
         if isinstance(value, str):
             return [part.strip() for part in value.replace("+", ",").split(",") if part.strip()]
         return value
+
+    @property
+    def claim_safe_age(self) -> timedelta:
+        return timedelta(minutes=self.claim_safe_age_minutes)
 
     @property
     def sender(self) -> str:
