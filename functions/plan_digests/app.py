@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from paperboy import clock, wiring
 from paperboy.claims import sweep
 from paperboy.planning import slots_to_plan
-from paperboy.queue import enqueue
+from paperboy.queue import enqueue, queue_depth
 from paperboy.settings import Settings
 
 logger = Logger()
@@ -37,8 +37,16 @@ class ScheduledRun(BaseModel):
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     at = ScheduledRun.model_validate(event or {}).scheduled_time or clock.now()
+    # The hour first: whatever the sweep meets, this hour's readers are on their way.
+    slots = slots_to_plan(at, SETTINGS.claim_safe_age)
+    calls = enqueue(SQS, SETTINGS.plan_queue_url, slots)
+    metrics.add_metric(name="SlotsPlanned", unit=MetricUnit.Count, value=len(slots))
     swept = sweep(
-        STORE, partial(enqueue, SQS, SETTINGS.digest_queue_url), clock.now(), safe_age=SETTINGS.claim_safe_age
+        STORE,
+        partial(enqueue, SQS, SETTINGS.digest_queue_url),
+        clock.now(),
+        safe_age=SETTINGS.claim_safe_age,
+        undelivered_events=lambda: queue_depth(SQS, SETTINGS.mail_events_dlq_url),
     )
     for name, value in (
         ("OpenClaims", swept.open_claims),
@@ -46,14 +54,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         ("ClaimsSettledSent", swept.settled_sent),
         ("ClaimsSettledRejected", swept.settled_rejected),
         ("ClaimsReleased", swept.released),
+        ("ClaimsHeld", swept.held),
         ("ClaimsUnsettled", swept.failed),
     ):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-    slots = slots_to_plan(at)
-    calls = enqueue(SQS, SETTINGS.plan_queue_url, slots)
-    metrics.add_metric(name="SlotsPlanned", unit=MetricUnit.Count, value=len(slots))
     logger.info(
-        "hour fanned out",
+        "hour fanned out, claims swept",
         extra={"hour": at.isoformat(), "slots": len(slots), "sqs_calls": calls, **swept.model_dump()},
     )
     return {"slots": len(slots), "sweep": swept.model_dump()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,14 +25,15 @@ ACCOUNT = "123456789012"
 
 @dataclass
 class EventFaults:
-    """What happens to each published event: lost, delivered twice, or delivered late."""
+    """What happens to each published event: undeliverable (SNS moves it to the subscription's
+    dead-letter queue), delivered twice, or delivered late."""
 
     lost: float = 0.0
     duplicated: float = 0.0
     late: float = 0.0
     late_by: timedelta = timedelta(hours=3)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
-    tally: dict[str, int] = field(default_factory=lambda: {"lost": 0, "duplicated": 0, "late": 0})
+    tally: Counter[str] = field(default_factory=Counter)
 
     def schedule(self, now: datetime) -> list[datetime]:
         """When the event reaches the subscriber: never, once or twice, now or later."""
@@ -63,6 +65,8 @@ class SesEvents:
     template: Template | None = None
     faults: EventFaults = field(default_factory=EventFaults)
     published: int = 0
+    # Every fault done to an event since the stack started, whichever EventFaults did it.
+    faults_seen: Counter[str] = field(default_factory=Counter)
     _pending: list[_Pending] = field(default_factory=list)
     _clock: Any = None
 
@@ -98,12 +102,21 @@ class SesEvents:
             },
             "send": {},
         }
-        function, topic = subscriber
-        for at in self.faults.schedule(now):
-            self._pending.append(_Pending(at, function, _sns_event(topic, message, now, self.region)))
+        function, topic, redrive = subscriber
+        before = Counter(self.faults.tally)
+        times = self.faults.schedule(now)
+        self.faults_seen.update(self.faults.tally - before)
+        event = _sns_event(topic, message, now, self.region)
+        if not times and redrive:
+            sqs = boto3.Session().client("sqs")
+            url = sqs.get_queue_url(QueueName=redrive.rsplit(":", 1)[1])["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event["Records"][0]["Sns"]))
+        for at in times:
+            self._pending.append(_Pending(at, function, event))
 
-    def _subscriber(self, configuration_set: str, event_type: str) -> tuple[str, str] | None:
-        """(function, topic ARN) that receives `event_type` events of the configuration set."""
+    def _subscriber(self, configuration_set: str, event_type: str) -> tuple[str, str, str | None] | None:
+        """(function, topic ARN, its subscription's dead-letter queue ARN) that receives
+        `event_type` events of the configuration set."""
         assert self.template is not None
         for spec in self.template.resources("AWS::SES::ConfigurationSetEventDestination").values():
             properties = self.template.resolve(spec["Properties"])
@@ -115,11 +128,10 @@ class SesEvents:
             topic = destination.get("SnsDestination", {}).get("TopicARN")
             for logical, function in self.template.resources("AWS::Serverless::Function").items():
                 for event in function["Properties"].get("Events", {}).values():
-                    if (
-                        event.get("Type") == "SNS"
-                        and self.template.resolve(event["Properties"]["Topic"]) == topic
-                    ):
-                        return logical, topic
+                    properties = event.get("Properties", {})
+                    if event.get("Type") == "SNS" and self.template.resolve(properties["Topic"]) == topic:
+                        redrive = self.template.resolve(properties.get("RedrivePolicy", {}))
+                        return logical, topic, redrive.get("deadLetterTargetArn")
         return None
 
     def due(self, now: datetime) -> list[tuple[str, dict[str, Any]]]:

@@ -159,8 +159,34 @@ class LocalStack:
                 if self.strict:
                     raise
                 if attempt == ASYNC_ATTEMPTS - 1:
-                    self.dead_letters.append((logical_id, event, f"{type(error).__name__}: {error}"))
+                    self._dead_letter(logical_id, event, f"{type(error).__name__}: {error}")
         return None
+
+    def _dead_letter(self, logical_id: str, event: dict[str, Any], error: str) -> None:
+        """Retries spent: the event goes where the function's EventInvokeConfig sends failures."""
+        self.dead_letters.append((logical_id, event, error))
+        spec = self.template.resources("AWS::Serverless::Function")[logical_id]["Properties"]
+        failure = spec.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure", {})
+        if failure.get("Type") != "SQS":
+            return
+        record = {
+            "version": "1.0",
+            "timestamp": self.now.isoformat(),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self.functions[logical_id].arn,
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": ASYNC_ATTEMPTS,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+            "responsePayload": {"errorMessage": error},
+        }
+        queue = self.template.resolve(failure["Destination"]).rsplit(":", 1)[1]
+        sqs = self.aws.client("sqs")
+        sqs.send_message(
+            QueueUrl=sqs.get_queue_url(QueueName=queue)["QueueUrl"], MessageBody=json.dumps(record)
+        )
 
     def _run_and_drain(self, logical_id: str, event: dict[str, Any]) -> Any:
         result = self._invoke_async(logical_id, event)

@@ -69,6 +69,9 @@ class Sweep(BaseModel):
     settled_sent: int = 0
     settled_rejected: int = 0
     released: int = 0
+    # Not released because SES events wait in MailEvents' dead-letter queue: one of them may be the
+    # Send that proves the mail left, so releasing could send a second digest.
+    held: int = 0
     # Changed between the read and the release (a late event, a redelivered job): the next run decides.
     raced: int = 0
     # Could not be settled this run (a DynamoDB error, a reader changing under it): the next run tries.
@@ -81,18 +84,32 @@ def sweep(
     now: datetime,
     *,
     safe_age: timedelta = SAFE_AGE,
+    undelivered_events: Callable[[], int] = lambda: 0,
 ) -> Sweep:
-    """Settle every claim older than `safe_age`; jobs of released claims go to `requeue`."""
+    """Settle every claim older than `safe_age`; jobs of released claims go to `requeue`.
+
+    No claim is released while `undelivered_events()` says SES events are waiting to be redriven:
+    readers then wait (the stuck-claims alarm fires) rather than risk a second mail."""
     report = Sweep()
+    hold = undelivered_events() > 0
     jobs: list[DigestJob] = []
-    for record in store.open_claims():
+    claims = store.open_claims()
+    while True:
+        try:
+            record = next(claims, None)
+        except (ClientError, BotoCoreError):
+            # The index could not be read to its end: what was read is settled, the rest next run.
+            report.failed += 1
+            break
+        if record is None:
+            break
         report.open_claims += 1
         age = now - record.claimed_at
         if age < safe_age:
             continue
         report.stuck_claims += age >= 2 * safe_age
         try:
-            _settle(store, record, now, report, jobs)
+            _settle(store, record, now, report, jobs, hold=hold)
         except (ClientError, BotoCoreError, Conflict):
             # One claim's trouble must not keep the others waiting; it stays open for the next run.
             report.failed += 1
@@ -102,10 +119,19 @@ def sweep(
 
 
 def _settle(
-    store: SubscriberStore, record: DigestRecord, now: datetime, report: Sweep, jobs: list[DigestJob]
+    store: SubscriberStore,
+    record: DigestRecord,
+    now: datetime,
+    report: Sweep,
+    jobs: list[DigestJob],
+    *,
+    hold: bool,
 ) -> None:
     outcome = settled(record)
     if outcome is None:
+        if hold:
+            report.held += 1
+            return
         if not store.release_open_claim(record):
             report.raced += 1
             return

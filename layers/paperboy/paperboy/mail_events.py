@@ -320,6 +320,51 @@ def handle(
             ]
 
 
+def unwrap_dead_letter(body: str) -> list[str]:
+    """The SES event messages inside a dead-lettered message: SNS's redrive of an undeliverable
+    notification (the SNS envelope), or Lambda's on-failure record of a failed invocation (the
+    original SNS event under `requestPayload`). Junk yields nothing."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    if isinstance(data.get("Message"), str):
+        return [data["Message"]]
+    records = (
+        (data.get("requestPayload") or {}).get("Records")
+        if isinstance(data.get("requestPayload"), dict)
+        else None
+    )
+    return [
+        record["Sns"]["Message"]
+        for record in records or []
+        if isinstance(record, dict)
+        and isinstance(record.get("Sns"), dict)
+        and isinstance(record["Sns"].get("Message"), str)
+    ]
+
+
+def redrive(
+    store: SubscriberStore, sqs: Any, queue_url: str, now: datetime, *, limit: int = 10_000
+) -> list[Outcome]:
+    """Apply the events that failed on their way to MailEvents (the operator's redrive after the
+    dead-letter alarm), deleting each message once applied. Applying an event twice changes nothing."""
+    outcomes: list[Outcome] = []
+    for _ in range(0, limit, 10):
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60).get(
+            "Messages", []
+        )
+        if not messages:
+            break
+        for message in messages:
+            for event in unwrap_dead_letter(message["Body"]):
+                outcomes.extend(handle(store, event, now))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return outcomes
+
+
 def _claim_of(event: _Event) -> tuple[str, date] | None:
     """(reader id, period) of a digest's event, from the tags the sender gave the mail."""
     tags = event.mail.tags

@@ -9,6 +9,7 @@ sent once (each period is claimed before its mail goes out).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -53,11 +54,15 @@ def hour_end(now: datetime) -> datetime:
     return datetime.strptime(hour_slot(now), "%Y-%m-%dT%H").replace(tzinfo=UTC) + timedelta(hours=1)
 
 
-def slots_to_plan(now: datetime) -> list[SlotJob]:
-    """Every index slot the run at `now` plans: this hour's and the catch-up hours', oldest first."""
+def slots_to_plan(now: datetime, claim_safe_age: timedelta = timedelta(hours=1)) -> list[SlotJob]:
+    """Every index slot the run at `now` plans: this hour's and the catch-up hours', oldest first.
+
+    The catch-up reaches past the claims' safe age: a sweep that released a claim and died before
+    queueing its job again leaves a reader due in the past, and the next runs find them."""
     end = hour_end(now)
     start = end - timedelta(hours=1)
-    look_back = DEEP_CATCH_UP_HOURS if start.hour == 0 else CATCH_UP_HOURS
+    catch_up = max(CATCH_UP_HOURS, math.ceil(claim_safe_age / timedelta(hours=1)) + 2)
+    look_back = max(DEEP_CATCH_UP_HOURS, catch_up) if start.hour == 0 else catch_up
     return [
         SlotJob(slot=slot, before=end)
         for back in range(look_back, -1, -1)

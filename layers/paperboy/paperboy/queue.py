@@ -41,3 +41,12 @@ def enqueue(client: Any, queue_url: str, messages: Sequence[BaseModel], *, worke
         return sum(_send_batch(client, queue_url, batch) for batch in batches)
     with ThreadPoolExecutor(max_workers=min(workers, len(batches))) as pool:
         return sum(pool.map(lambda batch: _send_batch(client, queue_url, batch), batches))
+
+
+def queue_depth(client: Any, queue_url: str) -> int:
+    """Messages waiting in a queue, visible or in flight (SQS's approximate counts)."""
+    attributes = client.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())

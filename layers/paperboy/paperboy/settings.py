@@ -15,6 +15,8 @@ class Settings(BaseModel):
     subscribers_table: str = ""
     digest_queue_url: str = ""
     plan_queue_url: str = ""
+    # SES events that could not reach MailEvents (SNS redrive and Lambda's on-failure destination).
+    mail_events_dlq_url: str = ""
     # A claimed digest with no SES event this old is released and sent again (see `claims`).
     claim_safe_age_minutes: int = Field(default=60, ge=10)
     mail_bucket: str = ""
