@@ -169,6 +169,19 @@ def test_a_send_event_that_never_arrives_holds_the_claim_until_the_operator_redr
     assert len(digests_to(stack, "ada@example.org")) == 2
 
 
+def test_a_slot_planner_that_dies_midway_is_run_again_and_nobody_gets_two_digests(stack):
+    readers = [f"reader{n}@example.org" for n in range(12)]
+    for address in readers:
+        stack.add_subscriber(address, ReaderSettings())
+    # Every slot's planner dies right after queueing its first batch, once each.
+    stack.faults.add("sqs.SendMessageBatch", when="after", times=8, function="PlanShardFunction")
+    stack.strict = False
+    stack.advance(timedelta(hours=4))
+    assert stack.crashes >= 1
+    for address in readers:
+        assert len(digests_to(stack, address)) == 1, address
+
+
 def test_permanent_ses_rejection_ends_in_the_dead_letter_queue(stack):
     stack.add_subscriber("ada@example.org", ReaderSettings())
     stack.faults.add("sesv2.SendEmail", code="MessageRejected", status=400, times=100)

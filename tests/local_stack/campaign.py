@@ -26,9 +26,11 @@ from local_stack import scenario
 from local_stack.ses_events import EventFaults
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
+from paperboy.admin import Admin
 from paperboy.claims import SAFE_AGE
 from paperboy.readers import ReaderSettings
 from paperboy.schedule import local_delivery
+from paperboy.settings import Settings
 from paperboy.subscribers import DigestStatus
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "daily_papers"
@@ -74,6 +76,8 @@ FAULTS = (
 EVENT_FAULTS = {"lost": 0.05, "duplicated": 0.05, "late": 0.05}
 # After the faults stop, the campaign runs this long so that every claim can be settled.
 SETTLE = SAFE_AGE + timedelta(hours=3)
+# How often the on-call operator answers the MailEvents dead-letter alarm with a redrive.
+OPERATOR_EVERY = timedelta(hours=6)
 _DIGEST_REFERENCE = re.compile(r"<digest\.(\d{4}-\d{2}-\d{2})\.")
 
 
@@ -87,6 +91,7 @@ class Report:
     inbound_replays: int = 0
     sqs_duplicates: int = 0
     ses_event_faults: dict[str, int] = field(default_factory=dict)
+    events_redriven: int = 0
     faults_injected: Counter[str] = field(default_factory=Counter)
     handler_failures: int = 0
     crashes: int = 0
@@ -158,7 +163,10 @@ def run(*, seed: int = 7, readers: int = 200, days: int = 3, commands: int = 100
             for _ in range(commands)
         )
         inbound_ids: list[str] = []
+        operator = Admin(Settings.from_env(stack.functions["PlanDigestsFunction"].environment))
         while stack.now < end:
+            if (stack.now - start) % OPERATOR_EVERY < timedelta(hours=1):
+                report.events_redriven += operator.redrive_mail_events(stack.now)["events"]
             step_end = min(stack.now + timedelta(hours=1), end)
             due_commands = [t for t in command_times if stack.now <= t < step_end]
             stack.advance(step_end - stack.now)
@@ -183,6 +191,7 @@ def run(*, seed: int = 7, readers: int = 200, days: int = 3, commands: int = 100
                 del before
         stack.faults.clear()
         stack.ses_events.faults = EventFaults()
+        report.events_redriven += operator.redrive_mail_events(stack.now)["events"]
         stack.advance(SETTLE)
         report.ses_event_faults = dict(stack.ses_events.faults_seen)
         for rule in stack.faults.log:
@@ -298,7 +307,8 @@ def table(report: Report) -> str:
         f"handler failures {report.handler_failures} (crashes {report.crashes}); "
         f"duplicates: planner fired twice "
         f"{report.planner_double_fires}, SQS redelivered {report.sqs_duplicates}, SES invoked twice "
-        f"{report.inbound_replays}; SES Send events {report.ses_event_faults}",
+        f"{report.inbound_replays}; SES Send events {report.ses_event_faults}, "
+        f"redriven by the operator {report.events_redriven}",
         f"dead letters: {dict(report.dead_letters)}",
         f"digests: {report.digests_sent} sent for {report.periods_due} due periods; "
         + ", ".join(f"{k} {v}" for k, v in report.periods_accounted.items()),

@@ -228,7 +228,7 @@ class LocalStack:
         ).get("Messages", [])
         if not messages:
             return 0
-        event = {"Records": [_sqs_record(message, queue_arn) for message in messages]}
+        event = {"Records": [sqs_record(message, queue_arn) for message in messages]}
         try:
             response = self.invoke(logical, event) or {}
             failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
@@ -421,7 +421,7 @@ def _rule_matches(rule_recipients: list[str], address: str) -> bool:
     return not rule_recipients
 
 
-def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     return {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
