@@ -6,17 +6,20 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import boto3
 import pytest
 
 from local_stack import scenario
+from local_stack.ses_events import EventFaults
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
 from paperboy import subscriptions
+from paperboy.admin import Admin
 from paperboy.readers import ReaderSettings
+from paperboy.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "daily_papers"
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -127,6 +130,56 @@ def test_a_crash_after_sending_and_before_recording_never_sends_a_second_mail(st
     stack.advance(timedelta(days=1))
     # The reader's schedule caught up: the next day brings exactly one new digest.
     assert len(digests_to(stack, "ada@example.org")) == 2
+
+
+def test_a_sender_that_dies_before_ses_answers_costs_a_late_digest_not_a_lost_one(stack):
+    """The claim is written, the process dies before SendEmail: no Send event ever comes, so the
+    hourly sweep releases the claim once it is older than the safe age and the job runs again."""
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.faults.add("dynamodb.PutItem", when="after", times=1)
+    stack.advance(timedelta(hours=3, minutes=30))  # 08:00 due, to 08:30
+    assert stack.crashes == 1
+    assert digests_to(stack, "ada@example.org") == []
+    stack.advance(timedelta(hours=2))  # the 09:00 sweep finds the claim an hour old
+    [late] = digests_to(stack, "ada@example.org")
+    assert late.clock == at("2026-11-23T09:00")
+    assert "digest.2026-11-23." in str(late.message["References"])
+    stack.advance(timedelta(days=1))
+    assert len(digests_to(stack, "ada@example.org")) == 2
+
+
+def test_a_send_event_that_never_arrives_holds_the_claim_until_the_operator_redrives_it(stack):
+    """The mail left, the sender died, and SNS could not deliver the Send event: releasing the claim
+    would send a second digest. Nothing is released while an event waits in the dead-letter queue;
+    the operator's redrive settles the claim as sent."""
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.faults.add("sesv2.SendEmail", when="after", times=1)
+    stack.ses_events.faults = EventFaults(lost=1.0)
+    stack.advance(timedelta(hours=4))
+    stack.ses_events.faults = EventFaults()
+    stack.advance(timedelta(hours=6))
+    assert len(digests_to(stack, "ada@example.org")) == 1
+    reader = stack.subscribers.by_email("ada@example.org")
+    assert stack.subscribers.digest(reader.id, date(2026, 11, 23)).open
+    settings = Settings.from_env(stack.functions["PlanDigestsFunction"].environment)
+    assert Admin(settings).redrive_mail_events(stack.now)["actions"] == {"claim_noted": 1}
+    stack.advance(timedelta(hours=1))
+    assert stack.subscribers.by_email("ada@example.org").last_period == date(2026, 11, 23)
+    stack.advance(timedelta(days=1))
+    assert len(digests_to(stack, "ada@example.org")) == 2
+
+
+def test_a_slot_planner_that_dies_midway_is_run_again_and_nobody_gets_two_digests(stack):
+    readers = [f"reader{n}@example.org" for n in range(12)]
+    for address in readers:
+        stack.add_subscriber(address, ReaderSettings())
+    # Every slot's planner dies right after queueing its first batch, once each.
+    stack.faults.add("sqs.SendMessageBatch", when="after", times=8, function="PlanShardFunction")
+    stack.strict = False
+    stack.advance(timedelta(hours=4))
+    assert stack.crashes >= 1
+    for address in readers:
+        assert len(digests_to(stack, address)) == 1, address
 
 
 def test_permanent_ses_rejection_ends_in_the_dead_letter_queue(stack):

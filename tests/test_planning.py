@@ -1,64 +1,118 @@
-"""PlanDigests' planning: who is due this hour, and what one unreadable index slot costs."""
+"""Planning: an hour fans out into index slots, each planned page by page by an invocation of its own."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, time
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
-from paperboy.planning import DEEP_CATCH_UP_HOURS, plan
+from paperboy.planning import (
+    CATCH_UP_HOURS,
+    DEEP_CATCH_UP_HOURS,
+    DigestJob,
+    SlotJob,
+    plan_slot,
+    slots_to_plan,
+)
 from paperboy.readers import ReaderSettings, Status, Subscriber
-from paperboy.schedule import due_slot, next_due
+from paperboy.schedule import DUE_SHARDS, due_slot, next_due
 from paperboy.subscribers import SubscriberStore
 
 CREATED = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-def _readers(store: SubscriberStore, count: int) -> list[Subscriber]:
+def _readers(store: SubscriberStore, count: int, send_time: time = time(7, 0)) -> list[Subscriber]:
     made = []
     for number in range(count):
-        settings = ReaderSettings(topics=("speech",), send_time=time(7, 0))
+        settings = ReaderSettings(topics=("speech",), send_time=send_time)
         reader = Subscriber(
-            id=f"r{number:03d}",
-            email=f"reader{number}@example.org",
+            id=f"r{send_time.hour:02d}{number:04d}",
+            email=f"reader{send_time.hour}-{number}@example.org",
             status=Status.ACTIVE,
             settings=settings,
             created_at=CREATED,
             confirmed_at=CREATED,
-            next_due=next_due(settings, CREATED),  # 2026-11-23 07:00 UTC
+            next_due=next_due(settings, CREATED),  # 2026-11-23 at send_time UTC
         )
         assert store.create(reader)
         made.append(reader)
     return made
 
 
-def _failing_query(store: SubscriberStore, slots: set[str]) -> None:
-    """DynamoDB answering 500 (after the SDK's own retries) for the queries of these index slots."""
+def _plan_hour(store: SubscriberStore, now: datetime, **options: Any) -> list[DigestJob]:
+    queued: list[DigestJob] = []
+    for slot in slots_to_plan(now):
+        rest: SlotJob | None = slot
+        while rest is not None:
+            rest = plan_slot(store, rest, queued.extend, time_left=lambda: 300.0, **options).rest
+    return queued
+
+
+def test_an_hour_fans_out_into_its_shards_and_the_catch_up_hours() -> None:
+    slots = slots_to_plan(datetime(2026, 11, 23, 7, 10, tzinfo=UTC))
+    assert len(slots) == (CATCH_UP_HOURS + 1) * DUE_SHARDS
+    assert {s.slot for s in slots} >= {f"2026-11-23T07#{shard}" for shard in range(DUE_SHARDS)}
+    assert {s.before for s in slots} == {datetime(2026, 11, 23, 8, 0, tzinfo=UTC)}
+    midnight = slots_to_plan(datetime(2026, 11, 24, 0, 5, tzinfo=UTC))
+    assert len(midnight) == (DEEP_CATCH_UP_HOURS + 1) * DUE_SHARDS
+
+
+def test_each_due_reader_is_queued_once_and_readers_due_later_are_not(store: SubscriberStore) -> None:
+    due = _readers(store, 30)
+    _readers(store, 5, send_time=time(9, 0))
+    queued = _plan_hour(store, datetime(2026, 11, 23, 7, 10, tzinfo=UTC))
+    assert sorted(job.subscriber_id for job in queued) == sorted(r.id for r in due)
+    assert {job.period.isoformat() for job in queued} == {"2026-11-23"}
+
+
+def test_a_slot_read_in_pieces_queues_every_reader_exactly_once(store: SubscriberStore) -> None:
+    """An invocation short of time hands the rest of its slot on: nothing lost, nothing twice."""
+    readers = _readers(store, 60)
+    slot = due_slot(readers[0].id, readers[0].next_due)
+    in_slot = {r.id for r in readers if due_slot(r.id, r.next_due) == slot}
+    queued: list[DigestJob] = []
+    job: SlotJob | None = SlotJob(slot=slot, before=datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    invocations = 0
+    while job is not None:
+        invocations += 1
+        clock = iter([300.0, 5.0])  # the first page leaves plenty, the second almost nothing
+        planned = plan_slot(
+            store, job, queued.extend, time_left=lambda clock=clock: next(clock, 5.0), page_size=2
+        )
+        job = planned.rest
+    assert invocations > 1
+    assert Counter(j.subscriber_id for j in queued) == Counter(in_slot)
+
+
+def test_an_unreadable_slot_fails_its_own_message_only(store: SubscriberStore) -> None:
+    readers = _readers(store, 10)
+    broken = due_slot(readers[0].id, readers[0].next_due)
 
     def hook(params: dict[str, Any], **_: Any) -> None:
-        if any(f'"{slot}"'.encode() in params["body"] for slot in slots):
+        if f'"{broken}"'.encode() in params["body"]:
             raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "Query")
 
     store._table.meta.client.meta.events.register("before-call.dynamodb.Query", hook)
-
-
-def test_one_unreadable_slot_costs_only_its_own_readers_and_is_reported(store: SubscriberStore) -> None:
-    readers = _readers(store, 40)
-    broken = due_slot(readers[0].id, readers[0].next_due)
-    _failing_query(store, {broken})
-    planned = plan(store, datetime(2026, 11, 23, 7, 10, tzinfo=UTC))
-    unplanned = {r.id for r in readers if due_slot(r.id, r.next_due) == broken}
-    assert planned.unread_slots == [broken]
-    assert {job.subscriber_id for job in planned.jobs} == {r.id for r in readers} - unplanned
-    assert 0 < len(unplanned) < len(readers)
+    with pytest.raises(ClientError):
+        plan_slot(store, SlotJob(slot=broken, before=CREATED.replace(day=24)), list, time_left=lambda: 300.0)
+    other = next(r for r in readers if due_slot(r.id, r.next_due) != broken)
+    queued: list[DigestJob] = []
+    plan_slot(
+        store,
+        SlotJob(slot=due_slot(other.id, other.next_due), before=CREATED.replace(day=24)),
+        queued.extend,
+        time_left=lambda: 300.0,
+    )
+    assert other.id in {job.subscriber_id for job in queued}
 
 
 def test_the_midnight_sweep_finds_readers_left_behind_by_a_long_outage(store: SubscriberStore) -> None:
     readers = _readers(store, 10)
     # Every run between 07:00 and midnight was lost: the hourly catch-up no longer reaches 07:00.
-    assert plan(store, datetime(2026, 11, 23, 23, 5, tzinfo=UTC)).jobs == []
-    swept = plan(store, datetime(2026, 11, 24, 0, 5, tzinfo=UTC))
-    assert sorted(job.subscriber_id for job in swept.jobs) == [r.id for r in readers]
-    assert swept.unread_slots == []
+    assert _plan_hour(store, datetime(2026, 11, 23, 23, 5, tzinfo=UTC)) == []
+    swept = _plan_hour(store, datetime(2026, 11, 24, 0, 5, tzinfo=UTC))
+    assert sorted(job.subscriber_id for job in swept) == [r.id for r in readers]
     assert DEEP_CATCH_UP_HOURS >= 24

@@ -28,6 +28,9 @@ SIGNAL_METRICS = {
     Signal.COMPLAINT: "Complaints",
 }
 ACTION_METRICS = {
+    Action.CLAIM_NOTED: "SendEventsNoted",
+    # A digest's event with no claim to note it on: late beyond the safe age, or its reader is gone.
+    Action.NO_CLAIM: "SendEventsWithoutClaim",
     Action.SUPPRESSED: "SuppressedReaders",
     Action.UNKNOWN_RECIPIENT: "MailEventsUnknownRecipient",
     Action.IGNORED: "MailEventsIgnored",
@@ -42,8 +45,8 @@ def _record(outcomes: list[Outcome]) -> None:
         if name:
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     for outcome in outcomes:
-        # Deliveries are one per mail sent: only those that changed something are worth a log line.
-        if outcome.signal is not Signal.DELIVERY or outcome.action is not Action.UNCHANGED:
+        # Deliveries and sends are one per mail: only those that changed something are worth a line.
+        if outcome.action not in (Action.UNCHANGED, Action.CLAIM_NOTED):
             # A known reader is named by id; an address appears only when no reader has it.
             hidden = {"email"} if outcome.subscriber_id else set()
             logger.info("mail event", extra=outcome.model_dump(mode="json", exclude=hidden))

@@ -1,8 +1,9 @@
-"""PlanDigests: hourly, queues one job per reader whose digest is due this hour."""
+"""PlanDigests: hourly, settles claims SES has answered for, then fans the hour out into index slots."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import boto3
@@ -12,8 +13,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paperboy import clock, wiring
-from paperboy.planning import IncompletePlan, plan
-from paperboy.queue import enqueue
+from paperboy.claims import sweep
+from paperboy.planning import slots_to_plan
+from paperboy.queue import enqueue, queue_depth
 from paperboy.settings import Settings
 
 logger = Logger()
@@ -35,19 +37,29 @@ class ScheduledRun(BaseModel):
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     at = ScheduledRun.model_validate(event or {}).scheduled_time or clock.now()
-    planned = plan(STORE, at)
-    calls = enqueue(SQS, SETTINGS.digest_queue_url, planned.jobs)
-    metrics.add_metric(name="DigestsPlanned", unit=MetricUnit.Count, value=len(planned.jobs))
-    logger.info(
-        "digests planned",
-        extra={
-            "hour": at.isoformat(),
-            "jobs": len(planned.jobs),
-            "sqs_calls": calls,
-            "unread": planned.unread_slots,
-        },
+    # The hour first: whatever the sweep meets, this hour's readers are on their way.
+    slots = slots_to_plan(at, SETTINGS.claim_safe_age)
+    calls = enqueue(SQS, SETTINGS.plan_queue_url, slots)
+    metrics.add_metric(name="SlotsPlanned", unit=MetricUnit.Count, value=len(slots))
+    swept = sweep(
+        STORE,
+        partial(enqueue, SQS, SETTINGS.digest_queue_url),
+        clock.now(),
+        safe_age=SETTINGS.claim_safe_age,
+        undelivered_events=lambda: queue_depth(SQS, SETTINGS.mail_events_dlq_url),
     )
-    if planned.unread_slots:
-        # Lambda runs the hour again (twice, then the failure queue); jobs queued twice are sent once.
-        raise IncompletePlan(planned.unread_slots)
-    return {"planned": len(planned.jobs)}
+    for name, value in (
+        ("OpenClaims", swept.open_claims),
+        ("StuckClaims", swept.stuck_claims),
+        ("ClaimsSettledSent", swept.settled_sent),
+        ("ClaimsSettledRejected", swept.settled_rejected),
+        ("ClaimsReleased", swept.released),
+        ("ClaimsHeld", swept.held),
+        ("ClaimsUnsettled", swept.failed),
+    ):
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    logger.info(
+        "hour fanned out, claims swept",
+        extra={"hour": at.isoformat(), "slots": len(slots), "sqs_calls": calls, **swept.model_dump()},
+    )
+    return {"slots": len(slots), "sweep": swept.model_dump()}

@@ -74,6 +74,7 @@ def _events(stack: LocalStack, reader_id: str) -> dict[str, dict[str, Any]]:
     return {
         "FetchPapersFunction": json.loads((EVENTS / "fetch_papers.json").read_text()),
         "PlanDigestsFunction": json.loads((EVENTS / "plan_digests.json").read_text()),
+        "PlanShardFunction": json.loads((EVENTS / "plan_shard.json").read_text()),
         "SendDigestsFunction": {
             "Records": [
                 {

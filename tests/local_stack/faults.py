@@ -7,6 +7,7 @@ handler right after the call succeeded (`after`, the effect happened but the cod
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,6 +31,8 @@ class Rule:
     status: int = 500
     times: int = 1
     probability: float = 1.0
+    # Only calls made by this function (its logical id), or by any when empty.
+    function: str = ""
     fired: int = 0
 
 
@@ -59,6 +62,8 @@ class FaultInjector:
             if rule.when != when or rule.fired >= rule.times:
                 continue
             if rule.operation not in (name, f"{service}.{model.name}"):
+                continue
+            if rule.function and os.environ.get("AWS_LAMBDA_FUNCTION_NAME") != rule.function:
                 continue
             if self.rng.random() >= rule.probability:
                 continue

@@ -26,6 +26,7 @@ from local_stack.faults import FaultInjector, InjectedCrash
 from local_stack.lambdas import RUNTIME_ENVIRONMENT, LocalFunction, functions
 from local_stack.mailbox import Mailbox
 from local_stack.resources import create_all
+from local_stack.ses_events import SesEvents
 from local_stack.sources import SourceFixtures, SourceServer
 from local_stack.template import Template
 from local_stack.web import FunctionUrlServer, function_url_event, response_fields, url_response
@@ -98,6 +99,7 @@ class LocalStack:
         self.failed_invocations = 0
         # Answers to the scenario's `web` steps, in order: OUT/web/NNNN.json.
         self.web_answers: list[dict[str, Any]] = []
+        self.ses_events = SesEvents(REGION)
 
     def __enter__(self) -> Self:
         self._exit.enter_context(_environment({**RUNTIME_ENVIRONMENT, "AWS_DEFAULT_REGION": REGION}))
@@ -106,6 +108,9 @@ class LocalStack:
         log = self._log or self._exit.enter_context(Path(os.devnull).open("w"))
         self._function_log = log
         self.mailbox.install()
+        # Before the fault injector: a handler that dies right after SES accepted its mail does
+        # not stop SES from publishing the mail's events.
+        self.ses_events.install(lambda: self.now)
         self.faults.install()
         # The stack's own calls (queue delivery, fixtures, state) go through a session of their own:
         # injected faults and counted calls are the handlers' alone.
@@ -130,6 +135,7 @@ class LocalStack:
                 self._exit.callback(server.stop)
                 self.template.function_urls[logical] = server.url
         self.skipped_resources = create_all(self.template)
+        self.ses_events.template = self.template
         self.functions = functions(self.template, log)
         clock.use(lambda: self.now)
         self._exit.callback(clock.reset)
@@ -145,22 +151,57 @@ class LocalStack:
         self.invocations.append((self.now, logical_id))
         return self.functions[logical_id].invoke(event)
 
-    def _run_and_drain(self, logical_id: str, event: dict[str, Any]) -> Any:
-        result = None
+    def _invoke_async(self, logical_id: str, event: dict[str, Any]) -> Any:
+        """An asynchronous invocation (schedule, SES receipt rule, SNS): retried, then dead-lettered."""
         for attempt in range(1 if self.strict else ASYNC_ATTEMPTS):
             try:
-                result = self.invoke(logical_id, event)
-                break
+                return self.invoke(logical_id, event)
             except (Exception, InjectedCrash) as error:
                 self.crashes += isinstance(error, InjectedCrash)
                 self.failed_invocations += 1
                 if self.strict:
                     raise
                 if attempt == ASYNC_ATTEMPTS - 1:
-                    self.dead_letters.append((logical_id, event, f"{type(error).__name__}: {error}"))
+                    self._dead_letter(logical_id, event, f"{type(error).__name__}: {error}")
+        return None
+
+    def _dead_letter(self, logical_id: str, event: dict[str, Any], error: str) -> None:
+        """Retries spent: the event goes where the function's EventInvokeConfig sends failures."""
+        self.dead_letters.append((logical_id, event, error))
+        spec = self.template.resources("AWS::Serverless::Function")[logical_id]["Properties"]
+        failure = spec.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure", {})
+        if failure.get("Type") != "SQS":
+            return
+        record = {
+            "version": "1.0",
+            "timestamp": self.now.isoformat(),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self.functions[logical_id].arn,
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": ASYNC_ATTEMPTS,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+            "responsePayload": {"errorMessage": error},
+        }
+        queue = self.template.resolve(failure["Destination"]).rsplit(":", 1)[1]
+        sqs = self.aws.client("sqs")
+        sqs.send_message(
+            QueueUrl=sqs.get_queue_url(QueueName=queue)["QueueUrl"], MessageBody=json.dumps(record)
+        )
+
+    def _run_and_drain(self, logical_id: str, event: dict[str, Any]) -> Any:
+        result = self._invoke_async(logical_id, event)
+        self.settle()
+        return result
+
+    def settle(self) -> None:
+        """Let everything in flight land: queued jobs, mail, and SES's events due by now."""
         self.drain_queues()
         self.mailbox.collect()
-        return result
+        for logical_id, event in self.ses_events.due(self.now):
+            self._invoke_async(logical_id, event)
 
     def drain_queues(self, max_rounds: int = 100_000) -> int:
         """Deliver queued messages to their SQS-triggered functions until the queues are empty,
@@ -190,7 +231,7 @@ class LocalStack:
         ).get("Messages", [])
         if not messages:
             return 0
-        event = {"Records": [_sqs_record(message, queue_arn) for message in messages]}
+        event = {"Records": [sqs_record(message, queue_arn) for message in messages]}
         try:
             response = self.invoke(logical, event) or {}
             failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
@@ -242,6 +283,7 @@ class LocalStack:
             self.now = firing.at
             self._run_and_drain(firing.function, firing.event)
         self.now = end
+        self.settle()
         return firings
 
     def add_subscriber(self, email: str, settings: ReaderSettings) -> Subscriber:
@@ -415,7 +457,7 @@ def _rule_matches(rule_recipients: list[str], address: str) -> bool:
     return not rule_recipients
 
 
-def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     return {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 import boto3
 from pydantic import ValidationError
 
-from paperboy import clock, subscriptions, wiring
+from paperboy import clock, mail_events, subscriptions, wiring
 from paperboy.digests import DigestSender
 from paperboy.readers import ReaderSettings, Status, Subscriber
 from paperboy.settings import Settings
@@ -33,6 +33,7 @@ OUTPUTS = {
     "ConfigurationSetName": "configuration_set",
     "MailDomain": "mail_domain",
     "WebUrl": "web_base_url",
+    "MailEventsDeadLetterQueueUrl": "mail_events_dlq_url",
 }
 
 
@@ -118,6 +119,14 @@ class Admin:
         picks = self.sender.picks_by_id(record.paper_ids, "sent again on request")
         return self.sender.mailer.send(self.sender.compose(reader, period, picks))
 
+    def redrive_mail_events(self, now: datetime) -> dict[str, Any]:
+        """Apply the SES events waiting in MailEvents' dead-letter queue (after fixing what failed)."""
+        if not self.settings.mail_events_dlq_url:
+            raise AdminError("the stack names no MailEvents dead-letter queue")
+        sqs = boto3.client("sqs", config=wiring.AWS_CONFIG)
+        outcomes = mail_events.redrive(self.store, sqs, self.settings.mail_events_dlq_url, now)
+        return {"events": len(outcomes), "actions": dict(Counter(o.action.value for o in outcomes))}
+
     def export(self) -> list[dict[str, Any]]:
         return [_row(reader) for reader in self.store.all()]
 
@@ -192,6 +201,9 @@ def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = N
     )
     status.add_argument("who")
     status.add_argument("status")
+    commands.add_parser(
+        "redrive-mail-events", help="apply the SES events in MailEvents' dead-letter queue, then delete them"
+    )
     resend = commands.add_parser("resend", help="send a period's digest again, on purpose")
     resend.add_argument("who")
     resend.add_argument("period", type=date.fromisoformat)
@@ -229,6 +241,8 @@ def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = N
             result = _row(admin.set_settings(arguments.who, pairs, now))
         elif arguments.command == "status":
             result = _row(admin.set_status(arguments.who, arguments.status, now))
+        elif arguments.command == "redrive-mail-events":
+            result = admin.redrive_mail_events(now)
         else:
             result = {"message_id": admin.resend(arguments.who, arguments.period, now)}
     except AdminError as error:

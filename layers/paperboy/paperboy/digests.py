@@ -2,8 +2,9 @@
 
 Sending is claim -> send -> record. The claim (a conditional put of the period's digest record,
 with its paper ids) comes first, so a redelivered job, a planner that fired twice or a crash after
-SES accepted the mail can never produce a second mail for the period. Only a send that SES
-certainly refused releases the claim for a retry.
+SES accepted the mail can never produce a second mail for the period. A send that SES certainly
+refused releases the claim for a retry; a claim whose sender died before SES answered stays open
+until SES's own events settle it (`claims`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from paperboy.claims import complete_period, settled
 from paperboy.mailer import Mailer, OutboundMail, SendBlocked, SendRejected, SendThrottled
 from paperboy.models import Paper, Pick
 from paperboy.pacing import TokenBucket
@@ -19,15 +21,14 @@ from paperboy.planning import DigestJob
 from paperboy.ranking import RankingIndex, rank
 from paperboy.readers import Format, Frequency, Status, Subscriber
 from paperboy.render import DigestView, Renderer
-from paperboy.schedule import hour_slot, next_due
+from paperboy.schedule import hour_slot
 from paperboy.store import PaperStore
-from paperboy.subscribers import Conflict, DigestRecord, DigestStatus, SubscriberStore
+from paperboy.subscribers import DigestRecord, DigestStatus, SubscriberStore
 from paperboy.tokens import Links
 
 # Candidate papers: featured within this many days of the digest (a weekly digest looks back a week).
 DAILY_WINDOW_DAYS = 3
 WEEKLY_WINDOW_DAYS = 7
-_SAVE_ATTEMPTS = 4
 
 
 class Outcome(StrEnum):
@@ -35,6 +36,8 @@ class Outcome(StrEnum):
     QUIET_NOTE = "quiet_note"
     NOTHING_NEW = "nothing_new"
     ALREADY_SENT = "already_sent"
+    # An earlier attempt claimed the period and died before SES answered: the sweep settles it.
+    CLAIM_OPEN = "claim_open"
     INACTIVE = "inactive"
     PAUSED = "paused"
 
@@ -167,31 +170,23 @@ class DigestSender:
             list_unsubscribe_url=self.links.unsubscribe_url(reader),
             list_unsubscribe_mailto=self.links.unsubscribe_mailto(reader),
             references=[f"<digest.{period.isoformat()}.{reader.id}@{self.links.domain}>"],
+            # SES echoes these in its events: a Send event settles a claim whose sender died.
+            tags={"subscriber": reader.id, "period": period.isoformat()},
         )
 
     def _already_claimed(self, reader: Subscriber, job: DigestJob, now: datetime) -> Outcome:
         """An earlier attempt claimed the period (and may have sent): never send, only catch up."""
-        record = self.store.digest(reader.id, job.period)
-        if record is not None:
-            self._complete(reader, record, now)
-            if record.status is DigestStatus.REJECTED:
-                raise SendRejected(f"SES rejected {reader.id}'s digest for {job.period}")
+        stored = self.store.digest(reader.id, job.period)
+        if stored is None:
+            return Outcome.ALREADY_SENT
+        record = settled(stored)
+        if record is None:
+            # Only SES knows whether that mail left; moving the reader on now would lose the period.
+            return Outcome.CLAIM_OPEN
+        self._complete(reader, record, now)
+        if record.status is DigestStatus.REJECTED:
+            raise SendRejected(f"SES rejected {reader.id}'s digest for {job.period}")
         return Outcome.ALREADY_SENT
 
     def _complete(self, reader: Subscriber, record: DigestRecord, now: datetime) -> None:
-        for _ in range(_SAVE_ATTEMPTS):
-            if reader.last_period is not None and reader.last_period >= record.period:
-                return
-            upcoming = next_due(
-                reader.settings, now, last_period=record.period, paused_until=reader.paused_until
-            )
-            try:
-                self.store.complete_digest(reader, record, upcoming)
-                return
-            except Conflict:
-                # A reply changed the reader meanwhile: schedule from their new settings.
-                fresh = self.store.get(reader.id)
-                if fresh is None:
-                    return
-                reader = fresh
-        raise Conflict(reader.id)
+        complete_period(self.store, reader, record, now)

@@ -11,6 +11,9 @@ reason, never raised: a retry would not make junk readable, and SNS would only r
 - Transient or Undetermined bounce (published only after SES stopped retrying) -> counted; the
   `TRANSIENT_LIMIT`-th in a row suppresses. A Delivery event for the address resets the count:
   only SES knows that a later mail arrived (sending is not arriving: a mail that bounces is sent).
+- Send, Reject and Rendering Failure of a digest (tagged with its reader and period) are noted on
+  the period's claim: the proof the hourly sweep needs to settle a claim whose sender died before
+  SES answered (`claims`). Noting twice changes nothing.
 - Redelivered SNS messages: suppressing twice changes nothing, and a transient bounce whose
   feedbackId the reader already counted is not counted again. The id list lives on the profile and
   is written in the same versioned put as the counter, so the two cannot disagree.
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from email.utils import parseaddr
 from enum import StrEnum
 from typing import Any
@@ -102,6 +105,11 @@ class Reject(_SesModel):
     reason: str | None = None
 
 
+class RenderingFailure(_SesModel):
+    error_message: str | None = None
+    template_name: str | None = None
+
+
 class DeliveryDelay(_SesModel):
     delay_type: str | None = None
     delayed_recipients: list[Recipient] = Field(default_factory=list)
@@ -139,7 +147,19 @@ class DeliveryDelayEvent(_Event):
     delivery_delay: DeliveryDelay = Field(default_factory=DeliveryDelay)
 
 
-type MailEvent = BounceEvent | ComplaintEvent | DeliveryEvent | SendEvent | RejectEvent | DeliveryDelayEvent
+class RenderingFailureEvent(_Event):
+    failure: RenderingFailure = Field(default_factory=RenderingFailure)
+
+
+type MailEvent = (
+    BounceEvent
+    | ComplaintEvent
+    | DeliveryEvent
+    | SendEvent
+    | RejectEvent
+    | DeliveryDelayEvent
+    | RenderingFailureEvent
+)
 
 EVENT_MODELS: dict[str, type[_Event]] = {
     "Bounce": BounceEvent,
@@ -148,6 +168,7 @@ EVENT_MODELS: dict[str, type[_Event]] = {
     "Send": SendEvent,
     "Reject": RejectEvent,
     "DeliveryDelay": DeliveryDelayEvent,
+    "Rendering Failure": RenderingFailureEvent,
 }
 
 
@@ -185,7 +206,9 @@ class Signal(StrEnum):
     COMPLAINT = "complaint"
     NOT_SPAM = "not_spam"  # a complaint report that says the mail was wanted
     DELIVERY = "delivery"
-    OTHER = "other"  # Send, Reject, DeliveryDelay, unknown kinds, junk
+    SEND = "send"  # SES accepted a digest
+    REFUSED = "refused"  # SES accepted the call, then did not send (Reject, Rendering Failure)
+    OTHER = "other"  # DeliveryDelay, untagged sends, unknown kinds, junk
 
 
 class Action(StrEnum):
@@ -196,6 +219,10 @@ class Action(StrEnum):
     COUNTED = "counted"  # one more transient bounce, below the limit
     DUPLICATE = "duplicate"  # this bounce was counted before (SNS redelivered it)
     RESET = "reset"  # a delivery cleared the transient bounce count
+    CLAIM_NOTED = "claim_noted"  # a digest's Send/Reject event noted on its period's claim
+    # No claim made before the mail for that period: it was released already (the event came later
+    # than the sweep's safe age, so the period may be sent twice) or the reader is gone.
+    NO_CLAIM = "no_claim"
     UNCHANGED = "unchanged"
     UNKNOWN_RECIPIENT = "unknown_recipient"
     IGNORED = "ignored"
@@ -273,6 +300,14 @@ def handle(
             return each(complaint.complained_recipients, Signal.COMPLAINT, detail, _suppress)
         case DeliveryEvent(delivery=delivery):
             return each(delivery.recipients, Signal.DELIVERY, "", _reset)
+        case SendEvent() if _claim_of(event) is not None:
+            return [_note_claim(store, event, Signal.SEND, None, now)]
+        case RejectEvent(reject=reject) if _claim_of(event) is not None:
+            detail = f"Reject: {reject.reason or 'unspecified'}"
+            return [_note_claim(store, event, Signal.REFUSED, detail[:200], now)]
+        case RenderingFailureEvent(failure=failure) if _claim_of(event) is not None:
+            detail = f"Rendering Failure: {failure.error_message or 'unspecified'}"
+            return [_note_claim(store, event, Signal.REFUSED, detail[:200], now)]
         case _:
             return [
                 Outcome(
@@ -283,6 +318,85 @@ def handle(
                     message_id=event.mail.message_id,
                 )
             ]
+
+
+def unwrap_dead_letter(body: str) -> list[str]:
+    """The SES event messages inside a dead-lettered message: SNS's redrive of an undeliverable
+    notification (the SNS envelope), or Lambda's on-failure record of a failed invocation (the
+    original SNS event under `requestPayload`). Junk yields nothing."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    if isinstance(data.get("Message"), str):
+        return [data["Message"]]
+    records = (
+        (data.get("requestPayload") or {}).get("Records")
+        if isinstance(data.get("requestPayload"), dict)
+        else None
+    )
+    return [
+        record["Sns"]["Message"]
+        for record in records or []
+        if isinstance(record, dict)
+        and isinstance(record.get("Sns"), dict)
+        and isinstance(record["Sns"].get("Message"), str)
+    ]
+
+
+def redrive(
+    store: SubscriberStore, sqs: Any, queue_url: str, now: datetime, *, limit: int = 10_000
+) -> list[Outcome]:
+    """Apply the events that failed on their way to MailEvents (the operator's redrive after the
+    dead-letter alarm), deleting each message once applied. Applying an event twice changes nothing."""
+    outcomes: list[Outcome] = []
+    for _ in range(0, limit, 10):
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60).get(
+            "Messages", []
+        )
+        if not messages:
+            break
+        for message in messages:
+            for event in unwrap_dead_letter(message["Body"]):
+                outcomes.extend(handle(store, event, now))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return outcomes
+
+
+def _claim_of(event: _Event) -> tuple[str, date] | None:
+    """(reader id, period) of a digest's event, from the tags the sender gave the mail."""
+    tags = event.mail.tags
+    if tags.get("kind") != ["digest"] or len(tags.get("subscriber", [])) != 1:
+        return None
+    try:
+        return tags["subscriber"][0], date.fromisoformat(tags.get("period", [""])[0])
+    except ValueError:
+        return None
+
+
+def _note_claim(
+    store: SubscriberStore, event: _Event, signal: Signal, refused: str | None, now: datetime
+) -> Outcome:
+    claim = _claim_of(event)
+    assert claim is not None
+    subscriber_id, period = claim
+    noted = store.record_ses_event(
+        subscriber_id,
+        period,
+        message_id=event.mail.message_id,
+        at=event.mail.timestamp or now,
+        refused=refused,
+    )
+    return Outcome(
+        signal=signal,
+        action=Action.CLAIM_NOTED if noted else Action.NO_CLAIM,
+        at=now,
+        subscriber_id=subscriber_id,
+        detail=refused or period.isoformat(),
+        message_id=event.mail.message_id,
+    )
 
 
 def _not_spam(complaint: Complaint) -> bool:

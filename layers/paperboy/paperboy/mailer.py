@@ -133,6 +133,16 @@ class OutboundMail(BaseModel):
     in_reply_to: str | None = None
     references: list[str] = Field(default_factory=list)
     list_id: str | None = None
+    # SES message tags, echoed in the configuration set's events (names and values: [A-Za-z0-9_.@-]).
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_characters(cls, value: dict[str, str]) -> dict[str, str]:
+        for text in (*value, *value.values()):
+            if not re.fullmatch(r"[A-Za-z0-9_.@-]{1,256}", text):
+                raise ValueError(f"not an SES tag name or value: {text!r}")
+        return value
 
     @field_validator("to", "reply_to")
     @classmethod
@@ -322,7 +332,9 @@ class Mailer:
             "FromEmailAddress": checked_address(self._sender),
             "Destination": {"ToAddresses": [mail.to]},
             "Content": {"Raw": {"Data": build_mime(mail, sender=self._sender, domain=self._domain)}},
-            "EmailTags": [{"Name": "kind", "Value": mail.kind}],
+            "EmailTags": [
+                {"Name": name, "Value": value} for name, value in {**mail.tags, "kind": mail.kind}.items()
+            ],
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set

@@ -1,10 +1,19 @@
-"""PlanDigests' work: which readers are due this hour, found through the sparse Due index."""
+"""Planning: which readers are due this hour, found through the sparse Due index, shard by shard.
+
+PlanDigests fans an hour out into one `SlotJob` per index slot (an hour's shard); each slot is
+planned by an invocation of its own (PlanShard), page by page, and hands on what it has not read when
+its time runs short, so no slot is bounded by one invocation's timeout and no page is read twice by
+a healthy run. A run that dies is redelivered and plans its slot again: the jobs it queues twice are
+sent once (each period is claimed before its mail goes out).
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
 from paperboy.schedule import hour_slot, period_of, slots_of_hour
@@ -17,50 +26,76 @@ DEEP_CATCH_UP_HOURS = 48
 
 
 class DigestJob(BaseModel):
-    """One reader's digest for one period: the message PlanDigests puts on the queue."""
+    """One reader's digest for one period: the message PlanShard puts on the digest queue."""
 
     subscriber_id: str
     period: date
     due: datetime
 
 
-class Plan(BaseModel):
-    jobs: list[DigestJob]
-    # Index slots whose query failed. Their readers are not in `jobs`: the run must be retried.
-    unread_slots: list[str] = []
+class SlotJob(BaseModel):
+    """One index slot to plan: the message PlanDigests puts on the plan queue."""
+
+    slot: str
+    # Readers due before this instant are queued (the end of the hour being planned).
+    before: datetime
+    # Where an earlier invocation stopped reading the slot (DynamoDB's LastEvaluatedKey).
+    start_key: dict[str, Any] | None = None
 
 
-class IncompletePlan(Exception):
-    """Some index slots could not be read; the jobs found were queued, the run must go again."""
+class SlotPlan(BaseModel):
+    jobs: int = 0
+    pages: int = 0
+    # Set when the slot was not read to its end: the job to hand on.
+    rest: SlotJob | None = None
 
-    def __init__(self, unread_slots: list[str]) -> None:
-        super().__init__(f"{len(unread_slots)} index slots unread: {', '.join(unread_slots[:5])}")
-        self.unread_slots = unread_slots
+
+def hour_end(now: datetime) -> datetime:
+    return datetime.strptime(hour_slot(now), "%Y-%m-%dT%H").replace(tzinfo=UTC) + timedelta(hours=1)
 
 
-def plan(store: SubscriberStore, now: datetime) -> Plan:
-    """Readers due by the end of this UTC hour, found through the sparse Due index.
+def slots_to_plan(now: datetime, claim_safe_age: timedelta = timedelta(hours=1)) -> list[SlotJob]:
+    """Every index slot the run at `now` plans: this hour's and the catch-up hours', oldest first.
 
-    Slot by slot: the midnight sweep reads hundreds of slots, and one failed query must not cost
-    the readers found in all the others (a retry of the run then reads every slot again)."""
-    hour_start = datetime.strptime(hour_slot(now), "%Y-%m-%dT%H").replace(tzinfo=UTC)
-    hour_end = hour_start + timedelta(hours=1)
-    jobs: dict[str, DigestJob] = {}
-    unread: list[str] = []
-    look_back = DEEP_CATCH_UP_HOURS if hour_start.hour == 0 else CATCH_UP_HOURS
-    for back in range(look_back, -1, -1):
-        for slot in slots_of_hour(hour_start - timedelta(hours=back)):
-            try:
-                readers = list(store.due([slot]))
-            except (ClientError, BotoCoreError):
-                unread.append(slot)
-                continue
-            for reader in readers:
-                if reader.next_due is None or reader.next_due >= hour_end:
-                    continue
-                jobs[reader.id] = DigestJob(
-                    subscriber_id=reader.id,
-                    due=reader.next_due,
-                    period=period_of(reader.settings, reader.next_due),
-                )
-    return Plan(jobs=list(jobs.values()), unread_slots=unread)
+    The catch-up reaches past the claims' safe age: a sweep that released a claim and died before
+    queueing its job again leaves a reader due in the past, and the next runs find them."""
+    end = hour_end(now)
+    start = end - timedelta(hours=1)
+    catch_up = max(CATCH_UP_HOURS, math.ceil(claim_safe_age / timedelta(hours=1)) + 2)
+    look_back = max(DEEP_CATCH_UP_HOURS, catch_up) if start.hour == 0 else catch_up
+    return [
+        SlotJob(slot=slot, before=end)
+        for back in range(look_back, -1, -1)
+        for slot in slots_of_hour(start - timedelta(hours=back))
+    ]
+
+
+def plan_slot(
+    store: SubscriberStore,
+    job: SlotJob,
+    enqueue: Callable[[Sequence[DigestJob]], object],
+    *,
+    time_left: Callable[[], float],
+    reserve_seconds: float = 20.0,
+    page_size: int | None = None,
+) -> SlotPlan:
+    """Queue the slot's due readers page by page; stop early (returning the rest) when fewer than
+    `reserve_seconds` are left, so the last page's jobs are queued before the invocation ends."""
+    result = SlotPlan()
+    start_key = job.start_key
+    while True:
+        readers, start_key = store.due_page(job.slot, start_key, limit=page_size)
+        result.pages += 1
+        jobs = [
+            DigestJob(subscriber_id=reader.id, due=due, period=period_of(reader.settings, due))
+            for reader in readers
+            if (due := reader.next_due) is not None and due < job.before
+        ]
+        if jobs:
+            enqueue(jobs)
+            result.jobs += len(jobs)
+        if start_key is None:
+            return result
+        if time_left() < reserve_seconds:
+            result.rest = job.model_copy(update={"start_key": start_key})
+            return result

@@ -90,10 +90,14 @@ def hour_slot(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
 
+def shard_of(subscriber_id: str) -> int:
+    """A reader's stable index shard."""
+    return int(hashlib.sha256(subscriber_id.encode()).hexdigest()[:8], 16) % DUE_SHARDS
+
+
 def due_slot(subscriber_id: str, due: datetime) -> str:
     """The sparse-index partition a reader sits in: their due UTC hour plus a stable shard."""
-    shard = int(hashlib.sha256(subscriber_id.encode()).hexdigest()[:8], 16) % DUE_SHARDS
-    return f"{hour_slot(due)}#{shard}"
+    return f"{hour_slot(due)}#{shard_of(subscriber_id)}"
 
 
 def slots_of_hour(moment: datetime) -> list[str]:

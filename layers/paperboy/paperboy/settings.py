@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -13,6 +14,11 @@ class Settings(BaseModel):
     papers_table: str = ""
     subscribers_table: str = ""
     digest_queue_url: str = ""
+    plan_queue_url: str = ""
+    # SES events that could not reach MailEvents (SNS redrive and Lambda's on-failure destination).
+    mail_events_dlq_url: str = ""
+    # A claimed digest with no SES event this old is released and sent again (see `claims`).
+    claim_safe_age_minutes: int = Field(default=60, ge=10)
     mail_bucket: str = ""
     inbound_prefix: str = "inbound/"
     idempotency_table: str = ""
@@ -49,6 +55,10 @@ class Settings(BaseModel):
         if isinstance(value, str):
             return [part.strip() for part in value.replace("+", ",").split(",") if part.strip()]
         return value
+
+    @property
+    def claim_safe_age(self) -> timedelta:
+        return timedelta(minutes=self.claim_safe_age_minutes)
 
     @property
     def sender(self) -> str:

@@ -3,6 +3,8 @@
 pk `SUB#<id>`:   sk `PROFILE` (the Subscriber) and `DIGEST#<local date>` (one per period sent)
 pk `EMAIL#<a>`:  sk `EMAIL` (makes an address belong to exactly one reader)
 Index `Due`:     `due_slot` = "<UTC hour>#<shard>", present only while a digest is scheduled.
+Index `OpenClaims`: `claim_shard` + `claim_ms`, present only on a digest record whose mail may or
+                 may not have left (claimed, SES's answer not yet recorded).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from paperboy.readers import Status, Subscriber
-from paperboy.schedule import due_slot
+from paperboy.schedule import DUE_SHARDS, due_slot, shard_of
 
 DUE_INDEX = "Due"
+OPEN_CLAIMS_INDEX = "OpenClaims"
 PROFILE = "PROFILE"
 DIGEST_PREFIX = "DIGEST#"
 # Digest records answer "more 2" and keep papers from repeating; a season is plenty for both.
@@ -49,6 +52,16 @@ class DigestRecord(BaseModel):
     message_id: str | None = None
     claimed_at: datetime
     sent_at: datetime | None = None
+    # What SES's own events said about the claimed mail (MailEvents writes these): the proof that
+    # settles a claim whose sender died before SES answered.
+    ses_sent_at: datetime | None = None
+    ses_message_id: str | None = None
+    ses_refused: str | None = None
+
+    @property
+    def open(self) -> bool:
+        """Claimed, and nothing yet says whether its mail left."""
+        return self.status is DigestStatus.CLAIMED and self.ses_sent_at is None and self.ses_refused is None
 
 
 class PendingCommands(BaseModel):
@@ -73,13 +86,24 @@ def _profile_item(subscriber: Subscriber) -> dict[str, Any]:
     return item
 
 
+def _digest_key(subscriber_id: str, period: date) -> dict[str, str]:
+    return {"pk": _sub_key(subscriber_id), "sk": f"{DIGEST_PREFIX}{period.isoformat()}"}
+
+
+def _claim_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
 def _digest_item(record: DigestRecord) -> dict[str, Any]:
     item = record.model_dump(mode="json", exclude_none=True)
     item.update(
-        pk=_sub_key(record.subscriber_id),
-        sk=f"{DIGEST_PREFIX}{record.period.isoformat()}",
+        _digest_key(record.subscriber_id, record.period),
         expires_at=int((record.claimed_at + DIGEST_RETENTION).timestamp()),
     )
+    if record.status is DigestStatus.CLAIMED:
+        # Only a claim sits in the sparse OpenClaims index; recording the outcome rewrites the item
+        # without these, which takes it out.
+        item.update(claim_shard=str(shard_of(record.subscriber_id)), claim_ms=_claim_ms(record.claimed_at))
     return item
 
 
@@ -211,19 +235,19 @@ class SubscriberStore:
             return None
         return PendingCommands(subscriber_id=item["subscriber_id"], lines=list(item["lines"]))
 
-    def due(self, slots: list[str]) -> Iterator[Subscriber]:
-        """Readers whose next digest falls in these index slots (a query per slot, never a scan)."""
-        for slot in slots:
-            query: dict[str, Any] = {
-                "IndexName": DUE_INDEX,
-                "KeyConditionExpression": Key("due_slot").eq(slot),
-            }
-            while True:
-                page = self._table.query(**query)
-                yield from (_subscriber(item) for item in page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    break
-                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    def due_page(
+        self, slot: str, start_key: dict[str, Any] | None = None, *, limit: int | None = None
+    ) -> tuple[list[Subscriber], dict[str, Any] | None]:
+        """One page of the readers whose next digest falls in an index slot (a query, never a scan),
+        and where the next page starts (None after the last). Pages are DynamoDB's 1 MB unless
+        `limit` asks for fewer items."""
+        query: dict[str, Any] = {"IndexName": DUE_INDEX, "KeyConditionExpression": Key("due_slot").eq(slot)}
+        if start_key is not None:
+            query["ExclusiveStartKey"] = start_key
+        if limit is not None:
+            query["Limit"] = limit
+        page = self._table.query(**query)
+        return [_subscriber(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
 
     def all(self) -> Iterator[Subscriber]:
         """Every reader (operator tools and the local stack's state; never on a hot path)."""
@@ -249,11 +273,15 @@ class SubscriberStore:
             raise
         return True
 
+    def save_digest(self, record: DigestRecord) -> None:
+        """Store a period's record as it stands (its reader has moved on already)."""
+        self._table.put_item(Item=_digest_item(record))
+
     def mark_rejected(self, record: DigestRecord) -> None:
         """SES refused the period's mail for good: keep the claim, say why, never retry sending it."""
         self._table.update_item(
-            Key={"pk": _sub_key(record.subscriber_id), "sk": f"{DIGEST_PREFIX}{record.period.isoformat()}"},
-            UpdateExpression="SET #status = :rejected",
+            Key=_digest_key(record.subscriber_id, record.period),
+            UpdateExpression="SET #status = :rejected REMOVE claim_shard, claim_ms",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":rejected": DigestStatus.REJECTED.value},
         )
@@ -262,7 +290,7 @@ class SubscriberStore:
         """Undo a claim whose mail certainly did not leave (SES refused it), so a retry can send."""
         try:
             self._table.delete_item(
-                Key={"pk": _sub_key(subscriber_id), "sk": f"{DIGEST_PREFIX}{period.isoformat()}"},
+                Key=_digest_key(subscriber_id, period),
                 ConditionExpression="#status = :claimed",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":claimed": DigestStatus.CLAIMED.value},
@@ -271,11 +299,71 @@ class SubscriberStore:
             if not _conditional_failed(error):
                 raise
 
+    def release_open_claim(self, record: DigestRecord) -> bool:
+        """Drop a claim nothing has settled: the same claim, still claimed, no SES event recorded.
+        False when something settled it meanwhile (a late event, a redelivered job)."""
+        try:
+            self._table.delete_item(
+                Key=_digest_key(record.subscriber_id, record.period),
+                ConditionExpression=(
+                    "#status = :claimed AND claim_ms = :claim_ms"
+                    " AND attribute_not_exists(ses_sent_at) AND attribute_not_exists(ses_refused)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":claimed": DigestStatus.CLAIMED.value,
+                    ":claim_ms": _claim_ms(record.claimed_at),
+                },
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def record_ses_event(
+        self, subscriber_id: str, period: date, *, message_id: str, at: datetime, refused: str | None = None
+    ) -> bool:
+        """SES said it sent (or refused) the period's mail: note it on the claim it belongs to.
+
+        Only a claim made before SES accepted the mail can be its claim: a later one is a resend of
+        a released claim, and a missing one was released already. False for both."""
+        noted = "ses_refused" if refused else "ses_sent_at"
+        try:
+            self._table.update_item(
+                Key=_digest_key(subscriber_id, period),
+                UpdateExpression=f"SET ses_message_id = :id, {noted} = :value",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND (attribute_not_exists(claim_ms) OR claim_ms <= :at)"
+                ),
+                ExpressionAttributeValues={
+                    ":id": message_id,
+                    ":value": refused or at.isoformat(),
+                    ":at": _claim_ms(at),
+                },
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def open_claims(self) -> Iterator[DigestRecord]:
+        """Every claim whose outcome is not recorded yet, oldest first within each index shard."""
+        for shard in range(DUE_SHARDS):
+            query: dict[str, Any] = {
+                "IndexName": OPEN_CLAIMS_INDEX,
+                "KeyConditionExpression": Key("claim_shard").eq(str(shard)),
+            }
+            while True:
+                page = self._table.query(**query)
+                yield from (DigestRecord.model_validate(_plain(item)) for item in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def digest(self, subscriber_id: str, period: date) -> DigestRecord | None:
-        item = self._table.get_item(
-            Key={"pk": _sub_key(subscriber_id), "sk": f"{DIGEST_PREFIX}{period.isoformat()}"},
-            ConsistentRead=True,
-        ).get("Item")
+        item = self._table.get_item(Key=_digest_key(subscriber_id, period), ConsistentRead=True).get("Item")
         return DigestRecord.model_validate(_plain(item)) if item else None
 
     def recent_digests(self, subscriber_id: str, limit: int = 14) -> list[DigestRecord]:
