@@ -96,6 +96,8 @@ class LocalStack:
         self._last_inbound: tuple[str, dict[str, Any]] = ("", {})
         self.crashes = 0
         self.failed_invocations = 0
+        # The last Web page (status, HTML) a scenario click showed for each address.
+        self.last_page: dict[str, tuple[int, str]] = {}
 
     def __enter__(self) -> Self:
         self._exit.enter_context(_environment({**RUNTIME_ENVIRONMENT, "AWS_DEFAULT_REGION": REGION}))
