@@ -23,6 +23,7 @@ from paperboy.readers import WEEKDAYS, ReaderSettings
 
 LINKS = ("unsubscribe", "confirm", "undo")
 ROUTES = ("unsubscribe", "resubscribe", "confirm")
+_FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 
 class ScenarioError(Exception):
@@ -171,7 +172,9 @@ def _click(stack: LocalStack, argument: Any) -> None:
             raise ValueError(f"the latest mail to {step.to} ({mail.subject!r}) has no {step.link} link")
     if step.route is not None:
         url = re.sub(r"/(unsubscribe|resubscribe|confirm)/", f"/{step.route}/", url, count=1)
-    if step.post or step.link == "undo":
+    if step.post and step.link == "unsubscribe":  # what RFC 8058 has the mail client send
+        stack.last_page[step.to] = stack.request("POST", url, b"List-Unsubscribe=One-Click", _FORM)
+    elif step.post or step.link == "undo":
         stack.last_page[step.to] = stack.request("POST", url)
     else:
         stack.last_page[step.to] = stack.click(url)
