@@ -3,6 +3,7 @@ on the local stack, driven by scenario steps as `make scenario` would (issue 11,
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -62,6 +63,24 @@ def kinds_to(stack: LocalStack, address: str = ADA) -> list[str]:
 
 def page(stack: LocalStack, address: str = ADA) -> tuple[int, str]:
     return stack.last_page[address]
+
+
+def test_the_scenario_file_replays_the_attacks_through_make_scenario(tmp_path):
+    out = tmp_path / "out"
+    scenario.run(Path(__file__).parent / "scenarios" / "unsubscribe_is_final.json", out)
+    state = {
+        reader["email"]: reader for reader in json.loads((out / "state.json").read_text())["subscribers"]
+    }
+    # Undo after its day, the old token posted to the undo route, a reply to an old address, a
+    # sign-up in Ada's name: she stays out, and only gets a confirmation she may ignore.
+    ada = state["ada@example.org"]
+    assert (ada["status"], ada["count"], ada["next_due"]) == ("unsubscribed", 10, None)
+    kinds = [(mail["to"], mail["kind"]) for mail in json.loads((out / "mail" / "index.json").read_text())]
+    assert kinds == [
+        ("ada@example.org", "confirm"),
+        ("ada@example.org", "welcome"),
+        ("ada@example.org", "confirm"),
+    ]
 
 
 # -- item 4: unsubscribing is final ---------------------------------------------------------------
