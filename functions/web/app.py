@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -17,8 +19,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paperboy import clock, limits, pages, subscriptions, telemetry, wiring
 from paperboy.inbound import Action, Inbox
-from paperboy.readers import ReaderSettings, Status
+from paperboy.readers import ReaderSettings, Status, Subscriber
 from paperboy.settings import Settings
+from paperboy.subscribers import pending_expiry
 from paperboy.tokens import Purpose
 
 logger = Logger()
@@ -54,22 +57,58 @@ def _html(page: pages.Page) -> Response:
 INVALID_LINK = pages.Page(
     title="This link is not valid",
     paragraphs=[
-        "It may be mistyped or out of date. Reply “unsubscribe” to any Paperboy email instead: "
-        "that always works."
+        "It may be mistyped or out of date: unsubscribing makes every earlier link stop working. "
+        "Reply “unsubscribe” to your latest Paperboy email, or use its unsubscribe link."
     ],
     status=404,
 )
 
 
+def _start_again(title: str, why: str) -> pages.Page:
+    """A refusal that offers the way back: the subscribe form, which mails a fresh confirmation."""
+    return pages.Page(
+        title=title,
+        paragraphs=[why, "To get the digest, enter your address: we will mail you a confirmation first."],
+        button=pages.Button(action="/subscribe", label="Send me a confirmation"),
+        email_field=True,
+        status=410,
+    )
+
+
+UNDO_GONE = _start_again(
+    "This undo no longer works",
+    "The undo works once, within a day of unsubscribing.",
+)
+CONFIRM_EXPIRED = _start_again(
+    "This confirmation has expired",
+    "Confirmation links work for 7 days, and this one is older.",
+)
+ALREADY_UNSUBSCRIBED = pages.Page(
+    title="You are unsubscribed",
+    paragraphs=["This address gets no digests from Paperboy."],
+)
+
+
+def _unsubscribed_page(reader: Subscriber, now: datetime) -> pages.Page:
+    undo = SIGNER.token(Purpose.UNDO, reader.id, reader.token_version, now + subscriptions.UNDO_LIFETIME)
+    return pages.Page(
+        title="You are unsubscribed",
+        paragraphs=[f"{reader.email} will get no more digests.", "Changed your mind? Undo within a day."],
+        button=pages.Button(action=f"/resubscribe/{undo}", label="Undo: keep my digest"),
+    )
+
+
 @app.get("/unsubscribe/<token>")
 def unsubscribe_page(token: str) -> Response:
-    reader = subscriptions.reader_for_token(STORE, SIGNER, Purpose.UNSUBSCRIBE, token)
-    if reader is None:
+    holder = subscriptions.token_holder(STORE, SIGNER, Purpose.UNSUBSCRIBE, token, clock.now())
+    if holder is not None and holder.reader.status in (Status.UNSUBSCRIBED, Status.SUPPRESSED):
+        return _html(ALREADY_UNSUBSCRIBED)
+    if holder is None or not holder.valid:
         return _html(INVALID_LINK)
     return _html(
         pages.Page(
             title="Unsubscribe from Paperboy?",
-            paragraphs=[f"{reader.email} will get no more digests."],
+            paragraphs=[f"{holder.reader.email} will get no more digests."],
             button=pages.Button(action=f"/unsubscribe/{token}", label="Unsubscribe"),
         )
     )
@@ -77,27 +116,28 @@ def unsubscribe_page(token: str) -> Response:
 
 @app.post("/unsubscribe/<token>")
 def unsubscribe(token: str) -> Response:
-    """RFC 8058 one-click (the mail client's button) and the page's button: no redirect, no cookies."""
-    reader = subscriptions.reader_for_token(STORE, SIGNER, Purpose.UNSUBSCRIBE, token)
-    if reader is None:
+    """RFC 8058 one-click (the mail client's button) and the page's button: no redirect, no cookies.
+    Idempotent: a repeated POST (its token now revoked) answers the same without an undo."""
+    now = clock.now()
+    holder = subscriptions.token_holder(STORE, SIGNER, Purpose.UNSUBSCRIBE, token, now)
+    if holder is not None and holder.reader.status in (Status.UNSUBSCRIBED, Status.SUPPRESSED):
+        return _html(ALREADY_UNSUBSCRIBED)
+    if holder is None or not holder.valid:
         return _html(INVALID_LINK)
-    subscriptions.unsubscribe(STORE, reader.id, clock.now())
+    reader = subscriptions.unsubscribe(STORE, holder.reader.id, now)
     metrics.add_metric(name="Unsubscribed", unit=MetricUnit.Count, value=1)
-    return _html(
-        pages.Page(
-            title="You are unsubscribed",
-            paragraphs=[f"{reader.email} will get no more digests.", "Changed your mind?"],
-            button=pages.Button(action=f"/resubscribe/{token}", label="Undo: keep my digest"),
-        )
-    )
+    return _html(_unsubscribed_page(reader, now))
 
 
 @app.post("/resubscribe/<token>")
 def resubscribe(token: str) -> Response:
-    reader = subscriptions.reader_for_token(STORE, SIGNER, Purpose.UNSUBSCRIBE, token)
-    if reader is None:
+    """The undo button of the unsubscribe page: its own token, valid once and for a day."""
+    now = clock.now()
+    holder = subscriptions.token_holder(STORE, SIGNER, Purpose.UNDO, token, now)
+    if holder is None:
         return _html(INVALID_LINK)
-    if subscriptions.activate(STORE, reader.id, clock.now()).status is not Status.ACTIVE:
+    reader = holder.reader
+    if reader.status is Status.SUPPRESSED:
         # A suppressed address (hard bounce or complaint) is never mailed again, not even by undo.
         return _html(
             pages.Page(
@@ -108,22 +148,31 @@ def resubscribe(token: str) -> Response:
                 status=409,
             )
         )
+    if not holder.valid or not subscriptions.undo_unsubscribe(STORE, reader.id, reader.token_version, now):
+        return _html(UNDO_GONE)
+    metrics.add_metric(name="Resubscribed", unit=MetricUnit.Count, value=1)
+    again = STORE.get(reader.id) or reader
     return _html(
         pages.Page(
             title="Welcome back",
             paragraphs=[f"{reader.email} is subscribed again, with the same settings as before."],
-            button=pages.Button(action=f"/unsubscribe/{token}", label="Unsubscribe after all"),
+            button=pages.Button(
+                action=f"/unsubscribe/{INBOX.links.unsubscribe_token(again)}", label="Unsubscribe after all"
+            ),
         )
     )
 
 
+@functools.cache
+def _web_base_url() -> str:
+    """Read once per container, on the first request that mails links."""
+    return wiring.web_base_url(SETTINGS)
+
+
 def _inbox() -> Inbox:
-    """The inbox with links pointing back at this Function URL (a function cannot know its own URL
-    from the template without a circular reference, so it takes it from the request)."""
-    event = app.current_event
-    scheme = event.headers.get("x-forwarded-proto", "https")
-    base = f"{scheme}://{event.request_context.domain_name}/"
-    return dataclasses.replace(INBOX, links=dataclasses.replace(INBOX.links, web_base_url=base))
+    """The inbox with links to this Function URL as configuration names it, never as the request
+    does: a client chooses its own Host and X-Forwarded-Proto."""
+    return dataclasses.replace(INBOX, links=dataclasses.replace(INBOX.links, web_base_url=_web_base_url()))
 
 
 class BadRequest(Exception):
@@ -166,11 +215,22 @@ def _form() -> dict[str, str]:
     return {name: values[0] for name, values in fields.items()}
 
 
+def _confirmable(token: str, now: datetime) -> Subscriber | pages.Page:
+    """The reader a confirm link may activate, or the page that refuses it."""
+    holder = subscriptions.token_holder(STORE, SIGNER, Purpose.CONFIRM, token, now)
+    if holder is None or not holder.current or holder.reader.status is Status.SUPPRESSED:
+        return INVALID_LINK
+    expires = pending_expiry(holder.reader)
+    if holder.expired or (expires is not None and expires <= now):
+        return CONFIRM_EXPIRED
+    return holder.reader
+
+
 @app.get("/confirm/<token>")
 def confirm_page(token: str) -> Response:
-    reader = subscriptions.reader_for_token(STORE, SIGNER, Purpose.CONFIRM, token)
-    if reader is None:
-        return _html(INVALID_LINK)
+    reader = _confirmable(token, clock.now())
+    if isinstance(reader, pages.Page):
+        return _html(reader)
     return _html(
         pages.Page(
             title="Confirm your subscription",
@@ -184,11 +244,12 @@ def confirm_page(token: str) -> Response:
 
 @app.post("/confirm/<token>")
 def confirm(token: str) -> Response:
-    reader = subscriptions.reader_for_token(STORE, SIGNER, Purpose.CONFIRM, token)
-    if reader is None or reader.status is Status.SUPPRESSED:
-        return _html(INVALID_LINK)
-    if reader.status is not Status.ACTIVE:
-        active = subscriptions.activate(STORE, reader.id, clock.now())
+    now = clock.now()
+    reader = _confirmable(token, now)
+    if isinstance(reader, pages.Page):
+        return _html(reader)
+    if reader.status in (Status.PENDING, Status.UNSUBSCRIBED):
+        active = subscriptions.activate(STORE, reader.id, now)
         _inbox().welcome(active)
         metrics.add_metric(name="Confirmed", unit=MetricUnit.Count, value=1)
     return _html(

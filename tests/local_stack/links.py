@@ -25,3 +25,12 @@ def mail_link(raw: bytes, link: str) -> str | None:
             if path in url:
                 return url.replace("&amp;", "&").rstrip(").,>")
     return None
+
+
+_UNDO = re.compile(r'<form method="post" action="(/resubscribe/[^"]+)"')
+
+
+def undo_link(page: str, base_url: str) -> str | None:
+    """The URL the undo button of a Web page posts to."""
+    match = _UNDO.search(page)
+    return f"{base_url.rstrip('/')}{match.group(1)}" if match else None

@@ -103,6 +103,12 @@ def _secret(template: Template, logical: str, properties: dict[str, Any]) -> dic
     return {"Ref": arn, "Id": arn}
 
 
+def _ssm_parameter(template: Template, logical: str, properties: dict[str, Any]) -> dict[str, str]:
+    name = properties.get("Name") or template.physical_name(logical)
+    boto3.client("ssm").put_parameter(Name=name, Value=properties["Value"], Type=properties["Type"])
+    return {"Ref": name}
+
+
 def _function(template: Template, logical: str, properties: dict[str, Any]) -> dict[str, str]:
     name = properties.get("FunctionName") or template.physical_name(logical)
     if "FunctionUrlConfig" in properties:
@@ -119,6 +125,7 @@ CREATORS: dict[str, Callable[[Template, str, dict[str, Any]], dict[str, str]]] =
     "AWS::SES::ConfigurationSet": _configuration_set,
     "AWS::SES::EmailIdentity": _email_identity,
     "AWS::SecretsManager::Secret": _secret,
+    "AWS::SSM::Parameter": _ssm_parameter,
     "AWS::Serverless::Function": _function,
 }
 

@@ -8,6 +8,7 @@ import email
 import email.policy
 import ipaddress
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from email.utils import getaddresses
@@ -19,12 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from local_stack import inbound, schedules
 from local_stack.inbound import InboundSpec
-from local_stack.links import mail_link
+from local_stack.links import mail_link, undo_link
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
 from paperboy.readers import WEEKDAYS, ReaderSettings
 
-LINKS = ("unsubscribe", "confirm")
+LINKS = ("unsubscribe", "confirm", "undo")
+ROUTES = ("unsubscribe", "resubscribe", "confirm")
+_FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 
 class ScenarioError(Exception):
@@ -144,20 +147,41 @@ class ClickStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to: str
+    # A link of the latest mail to `to`, or "undo": the undo button of the last page a click of
+    # `to` showed (the unsubscribe result page).
     link: str
+    # POST the link at once, as a mail client's RFC 8058 one-click (or a script) does, instead of
+    # opening the page and pressing its button.
+    post: bool = False
+    # Send the link's token to another route, as a forged request would (e.g. "resubscribe").
+    route: str | None = None
 
 
 def _click(stack: LocalStack, argument: Any) -> None:
     step = ClickStep.model_validate(argument)
     if step.link not in LINKS:
         raise ValueError(f"link must be one of {', '.join(LINKS)}, not {step.link!r}")
-    mail = stack.mailbox.latest_to(step.to)
-    if mail is None:
-        raise ValueError(f"no mail was sent to {step.to}")
-    url = mail_link(mail.raw, step.link)
-    if url is None:
-        raise ValueError(f"the latest mail to {step.to} ({mail.subject!r}) has no {step.link} link")
-    stack.click(url)
+    if step.route is not None and step.route not in ROUTES:
+        raise ValueError(f"route must be one of {', '.join(ROUTES)}, not {step.route!r}")
+    if step.link == "undo":
+        url = undo_link(stack.last_page.get(step.to, (0, ""))[1], stack.template.function_urls["WebFunction"])
+        if url is None:
+            raise ValueError(f"the last page shown to {step.to} has no undo button")
+    else:
+        mail = stack.mailbox.latest_to(step.to)
+        if mail is None:
+            raise ValueError(f"no mail was sent to {step.to}")
+        url = mail_link(mail.raw, step.link)
+        if url is None:
+            raise ValueError(f"the latest mail to {step.to} ({mail.subject!r}) has no {step.link} link")
+    if step.route is not None:
+        url = re.sub(r"/(unsubscribe|resubscribe|confirm)/", f"/{step.route}/", url, count=1)
+    if step.post and step.link == "unsubscribe":  # what RFC 8058 has the mail client send
+        stack.last_page[step.to] = stack.request("POST", url, b"List-Unsubscribe=One-Click", _FORM)
+    elif step.post or step.link == "undo":
+        stack.last_page[step.to] = stack.request("POST", url)
+    else:
+        stack.last_page[step.to] = stack.click(url)
 
 
 class WebStep(BaseModel):

@@ -100,6 +100,8 @@ class LocalStack:
         # Answers to the scenario's `web` steps, in order: OUT/web/NNNN.json.
         self.web_answers: list[dict[str, Any]] = []
         self.ses_events = SesEvents(REGION)
+        # The last Web page (status, HTML) a scenario click showed for each address.
+        self.last_page: dict[str, tuple[int, str]] = {}
 
     def __enter__(self) -> Self:
         self._exit.enter_context(_environment({**RUNTIME_ENVIRONMENT, "AWS_DEFAULT_REGION": REGION}))

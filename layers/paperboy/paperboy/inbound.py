@@ -4,7 +4,9 @@ Trust, in order (brief section 4):
 - automated mail (bounces, auto-replies, list traffic) is never answered and changes nothing;
 - a spam, virus or DMARC FAIL verdict changes nothing;
 - `reply+TOKEN@` must carry a genuine token. A pending reader's reply to its confirmation
-  activates it (the token proves the mailbox got the mail). An active reader's commands apply only
+  activates it (the token proves the mailbox got the mail), until the sign-up expires. An
+  unsubscribed reader's tokens change nothing: at most the reader's own `subscribe` gets a fresh
+  confirmation sent to the stored address. An active reader's commands apply only
   when From is the reader's address and DMARC passed; from the reader's address without a DMARC
   pass, the reader is asked to confirm at their stored address; from anyone else, nothing changes
   for the reader and the sender may be offered a subscription of their own;
@@ -35,10 +37,9 @@ from paperboy.readers import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings,
 from paperboy.render import NoticeView, Renderer, settings_summary
 from paperboy.replies import InboundMessage
 from paperboy.store import PaperStore
-from paperboy.subscribers import DigestRecord, SubscriberStore
+from paperboy.subscribers import PENDING_LIFETIME, DigestRecord, SubscriberStore, pending_expiry
 from paperboy.tokens import Links, Purpose, Signer, new_subscriber_id
 
-PENDING_LIFETIME = timedelta(days=7)
 CONFIRM_LIFETIME = timedelta(hours=48)
 
 
@@ -131,9 +132,14 @@ class Inbox:
 
     # -- replies to a reader's token address ------------------------------------------------------
     def _reply(self, received: Received, token: str, now: datetime) -> Result:
-        reader = subscriptions.reader_for_token(self.store, self.signer, Purpose.REPLY, token)
-        if reader is None:
-            return Result(action=Action.IGNORED, reason="unknown or revoked reply token")
+        holder = subscriptions.token_holder(self.store, self.signer, Purpose.REPLY, token, now)
+        if holder is None:
+            return Result(action=Action.IGNORED, reason="unknown reply token")
+        reader = holder.reader
+        if reader.status in (Status.UNSUBSCRIBED, Status.SUPPRESSED):
+            return self._reply_after_unsubscribe(received, reader, now)
+        if not holder.current:
+            return Result(action=Action.IGNORED, reason="revoked reply token")
         message = received.message
         if reader.status is Status.PENDING:
             return self._activate(reader, message, now)
@@ -177,7 +183,8 @@ class Inbox:
                         paragraphs=[
                             "You are unsubscribed: no more digests will come.",
                             "Changed your mind? Reply “subscribe” to this mail, or write to "
-                            f"subscribe@{self.links.domain}.",
+                            f"subscribe@{self.links.domain}: we will first send a confirmation "
+                            "to this address, and your digest starts again when you confirm it.",
                         ],
                     )
                 )
@@ -320,13 +327,22 @@ class Inbox:
             return Result(action=Action.IGNORED, reason="reader gone")
         parsed = parse_commands("\n".join(pending.lines), today=self._today(reader, now))
         proven = received.verdicts.sender_proven
-        return self._apply(
-            reader, parsed.commands, [], received.message if proven else None, now, echo=proven
-        )
+        shown = received.message if proven else None
+        comes_back = any(c.kind in (CommandKind.SUBSCRIBE, CommandKind.RESUME) for c in parsed.commands)
+        if reader.status is Status.UNSUBSCRIBED and comes_back:
+            # The confirmation went to the stored address after the unsubscribe: a fresh opt-in.
+            active = subscriptions.activate(self.store, reader.id, now)
+            return Result(action=Action.ACTIVATED, mails=[self.welcome(active, shown)])
+        return self._apply(reader, parsed.commands, [], shown, now, echo=proven)
 
     def _activate(self, reader: Subscriber, message: InboundMessage, now: datetime) -> Result:
         if self._expired(reader, now):
-            return Result(action=Action.IGNORED, reason="pending subscription expired")
+            # Refused; the way to start again is a new confirmation to the stored address (within
+            # the confirmation limits), never to whoever wrote.
+            result = self.start_subscription(reader.email, reader.settings, now)
+            return result.model_copy(
+                update={"reason": "pending subscription expired: confirmation sent again"}
+            )
         active = subscriptions.activate(self.store, reader.id, now)
         return Result(action=Action.ACTIVATED, mails=[self.welcome(active, message)])
 
@@ -393,6 +409,8 @@ class Inbox:
                     )
                 ],
             )
+        if existing is not None and existing.status is Status.UNSUBSCRIBED:
+            return self._offer_resubscription(existing, now, message)
         if existing is not None:
             reader = subscriptions.change(
                 self.store,
@@ -414,24 +432,43 @@ class Inbox:
                 settings=settings,
                 created_at=now,
             )
-            if not self.store.create(reader, expires_at=now + PENDING_LIFETIME):
+            if not self.store.create(reader):
                 return Result(action=Action.IGNORED, reason="address taken concurrently")
         reader = self.store.get(reader.id) or reader
-        return Result(
-            action=Action.SUBSCRIBE_STARTED,
-            mails=[
-                self._send(
-                    reader,
-                    "confirm",
-                    message,
-                    link=("Confirm my subscription", self.links.confirm_url(reader)),
-                    paragraphs=[
-                        "Someone (hopefully you) asked to get Paperboy's daily digest of trending "
-                        "machine-learning papers at this address.",
-                        "To confirm, reply to this mail (any text will do) or press the button below. "
-                        "If it was not you, ignore this mail and nothing happens.",
-                    ],
-                )
+        expires = pending_expiry(reader) or now + PENDING_LIFETIME
+        return Result(action=Action.SUBSCRIBE_STARTED, mails=[self._confirmation(reader, message, expires)])
+
+    def _offer_resubscription(
+        self, reader: Subscriber, now: datetime, message: InboundMessage | None
+    ) -> Result:
+        """An unsubscribed address stays unsubscribed until its mailbox confirms: a stranger's form
+        post or a forwarded mail changes nothing, and may at most send it a confirmation (the caller
+        has counted it against the sign-up limits)."""
+        nonce = secrets.token_hex(12)
+        expires = now + PENDING_LIFETIME
+        self.store.put_pending_commands(nonce, reader.id, ["subscribe"], expires)
+        mail = self._confirmation(reader, message, expires, reply_to=f"confirm+{nonce}@{self.links.domain}")
+        return Result(action=Action.SUBSCRIBE_STARTED, mails=[mail])
+
+    def _confirmation(
+        self,
+        reader: Subscriber,
+        message: InboundMessage | None,
+        expires: datetime,
+        reply_to: str | None = None,
+    ) -> str:
+        return self._send(
+            reader,
+            "confirm",
+            message,
+            reply_to=reply_to,
+            link=("Confirm my subscription", self.links.confirm_url(reader, expires)),
+            paragraphs=[
+                "Someone (hopefully you) asked to get Paperboy's daily digest of trending "
+                "machine-learning papers at this address.",
+                "To confirm, reply to this mail (any text will do) or press the button below "
+                f"before {expires:%d %b %Y %H:%M} UTC. "
+                "If it was not you, ignore this mail and nothing happens.",
             ],
         )
 
@@ -445,11 +482,35 @@ class Inbox:
         result = self.start_subscription(sender, ReaderSettings(), now, received.message, client=client)
         return result.model_copy(update={"reason": "offered a subscription to a forwarded digest's reader"})
 
+    def _reply_after_unsubscribe(self, received: Received, reader: Subscriber, now: datetime) -> Result:
+        """Mail to any reply address of an unsubscribed reader changes nothing. The reader's own
+        `subscribe` gets a fresh confirmation to the stored address (within the confirmation limits);
+        anyone else is a stranger to a forwarded mail."""
+        message = received.message
+        if reader.status is Status.SUPPRESSED:
+            return Result(action=Action.IGNORED, reason="address suppressed after bounces or complaints")
+        if message.from_address != reader.email:
+            return self._stranger(received, now)
+        parsed = parse_commands(message.new_text, today=self._today(reader, now))
+        if not any(c.kind in (CommandKind.SUBSCRIBE, CommandKind.RESUME) for c in parsed.commands):
+            return Result(action=Action.IGNORED, reason="reader unsubscribed: nothing changes")
+        client = mail_client(message.from_address, proven=received.verdicts.sender_proven)
+        limited = self._limited(reader.email, client, now)
+        if limited is not None:
+            return limited
+        # Nothing of the inbound mail goes out: it may not come from the reader at all.
+        result = self._offer_resubscription(reader, now, None)
+        return result.model_copy(update={"reason": "unsubscribed reader asked back: confirmation sent"})
+
     def _mailto_unsubscribe(self, token: str, now: datetime) -> Result:
-        reader = subscriptions.reader_for_token(self.store, self.signer, Purpose.UNSUBSCRIBE, token)
-        if reader is None:
+        holder = subscriptions.token_holder(self.store, self.signer, Purpose.UNSUBSCRIBE, token, now)
+        if holder is None:
             return Result(action=Action.IGNORED, reason="unknown unsubscribe token")
-        subscriptions.unsubscribe(self.store, reader.id, now)
+        if holder.reader.status in (Status.UNSUBSCRIBED, Status.SUPPRESSED):
+            return Result(action=Action.UNSUBSCRIBED, reason="already unsubscribed")
+        if not holder.current:
+            return Result(action=Action.IGNORED, reason="revoked unsubscribe token")
+        subscriptions.unsubscribe(self.store, holder.reader.id, now)
         return Result(action=Action.UNSUBSCRIBED)
 
     # -- helpers ------------------------------------------------------------------------------------
@@ -457,7 +518,8 @@ class Inbox:
         return now.astimezone(reader.settings.zone).date()
 
     def _expired(self, reader: Subscriber, now: datetime) -> bool:
-        return reader.created_at + PENDING_LIFETIME < now
+        expires = pending_expiry(reader)
+        return expires is not None and expires <= now
 
     def _limited(self, address: str, client: str, now: datetime) -> Result | None:
         """None when a mail to `address` asked for by `client` is within every limit (and is now
@@ -506,8 +568,10 @@ class Inbox:
             settings_lines=_settings_lines(current),
             action=link,
             help_text=help_text(self.links.domain) if with_help else None,
+            # Only mail to a subscribed reader offers an unsubscribe (a confirmation or a goodbye has
+            # nothing to stop).
             unsubscribe_url=self.links.unsubscribe_url(current)
-            if current.status is not Status.PENDING
+            if current.status in (Status.ACTIVE, Status.PAUSED)
             else None,
         )
         rendered = self.renderer.notice(kind, view)

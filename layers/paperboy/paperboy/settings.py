@@ -28,6 +28,8 @@ class Settings(BaseModel):
     sender_address: str = ""
     configuration_set: str = ""
     web_base_url: str = ""
+    # Where the Web function finds its own URL (its environment cannot name it, see wiring).
+    web_base_url_parameter: str = ""
     # Secrets Manager secret holding the key every reader token is signed with.
     signing_key_secret: str = ""
     # The account's SES send rate, shared by this many concurrent SendDigests workers.

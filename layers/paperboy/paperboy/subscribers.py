@@ -29,6 +29,9 @@ DIGEST_PREFIX = "DIGEST#"
 DIGEST_RETENTION = timedelta(days=120)
 # How many recently sent paper ids a profile remembers, newest last.
 RECENT_PAPERS = 400
+# An unconfirmed sign-up lives this long (README). Its record carries the TTL on every write, and
+# confirming checks the time too: DynamoDB deletes expired items only within days (moto never).
+PENDING_LIFETIME = timedelta(days=7)
 
 
 class Conflict(Exception):
@@ -77,9 +80,19 @@ def _email_key(email: str) -> str:
     return f"EMAIL#{email.lower()}"
 
 
+def pending_expiry(subscriber: Subscriber) -> datetime | None:
+    """When an unconfirmed sign-up lapses; None for any other status."""
+    return subscriber.created_at + PENDING_LIFETIME if subscriber.status is Status.PENDING else None
+
+
 def _profile_item(subscriber: Subscriber) -> dict[str, Any]:
     item = subscriber.model_dump(mode="json", exclude_none=True)
     item.update(pk=_sub_key(subscriber.id), sk=PROFILE)
+    # Every write replaces the whole item: a pending reader's TTL is written each time, and any
+    # other status (confirmed, unsubscribed) leaves it out, so the record stays.
+    expires = pending_expiry(subscriber)
+    if expires is not None:
+        item["expires_at"] = int(expires.timestamp())
     scheduled = subscriber.next_due is not None and subscriber.status in (Status.ACTIVE, Status.PAUSED)
     if scheduled and subscriber.next_due is not None:
         item["due_slot"] = due_slot(subscriber.id, subscriber.next_due)
@@ -138,11 +151,11 @@ class SubscriberStore:
         self._client = table.meta.client
 
     # -- readers --------------------------------------------------------------------------------
-    def create(self, subscriber: Subscriber, expires_at: datetime | None = None) -> bool:
+    def create(self, subscriber: Subscriber) -> bool:
         """Store a new reader; False when the address already belongs to someone.
 
-        A pending reader gets `expires_at`: DynamoDB's TTL removes an unconfirmed subscription (saving
-        it as active drops the attribute), and an address whose reader is gone can be claimed again.
+        DynamoDB's TTL removes an unconfirmed subscription (see `pending_expiry`), and an address
+        whose reader is gone can be claimed again.
         """
         email_item: dict[str, Any] = {
             "pk": _email_key(subscriber.email),
@@ -150,8 +163,6 @@ class SubscriberStore:
             "subscriber_id": subscriber.id,
         }
         profile = _profile_item(subscriber)
-        if expires_at is not None:
-            profile["expires_at"] = int(expires_at.timestamp())
         stale = self._table.get_item(Key={"pk": email_item["pk"], "sk": "EMAIL"}, ConsistentRead=True).get(
             "Item"
         )

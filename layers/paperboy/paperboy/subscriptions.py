@@ -7,6 +7,7 @@ Every change is read-modify-write under the profile's version, retried when a co
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from paperboy.readers import Status, Subscriber
@@ -15,19 +16,50 @@ from paperboy.subscribers import Conflict, SubscriberStore
 from paperboy.tokens import Purpose, Signer, parse
 
 _ATTEMPTS = 5
+# The undo on the unsubscribe page is for the person who just pressed the wrong button: they see it
+# at once, or on the tab they left open overnight. A day covers that; after it, coming back takes a
+# fresh confirmation to the address (one mail), and a page that leaked (a shared screenshot, a proxy
+# log) is worth nothing. The token works once: undoing bumps the token version again.
+UNDO_LIFETIME = timedelta(hours=24)
 
 
-def reader_for_token(
-    store: SubscriberStore, signer: Signer, purpose: Purpose, token: str
-) -> Subscriber | None:
-    """The reader a token was issued to, if it is genuine and not revoked; else None."""
+@dataclass(frozen=True)
+class TokenHolder:
+    """The reader a genuine token was issued to, and whether the token still works."""
+
+    reader: Subscriber
+    # Issued at the reader's current token version: no unsubscribe or undo has revoked it since.
+    current: bool
+    # Past the expiry that confirm and undo tokens carry.
+    expired: bool
+
+    @property
+    def valid(self) -> bool:
+        return self.current and not self.expired
+
+
+def token_holder(
+    store: SubscriberStore, signer: Signer, purpose: Purpose, token: str, now: datetime
+) -> TokenHolder | None:
+    """Who we issued `token` to (even if revoked or expired since); None for a token we never issued."""
     parts = parse(token)
     if parts is None:
         return None
-    reader = store.get(parts[0])
-    if reader is None or not signer.verify(purpose, token, reader.token_version):
+    reader = store.get(parts.subscriber_id)
+    if reader is None:
         return None
-    return reader
+    version = signer.issued_version(purpose, token, reader.token_version)
+    if version is None:
+        return None
+    return TokenHolder(reader=reader, current=version == reader.token_version, expired=parts.expired(now))
+
+
+def reader_for_token(
+    store: SubscriberStore, signer: Signer, purpose: Purpose, token: str, now: datetime
+) -> Subscriber | None:
+    """The reader a token was issued to, if it is genuine, not revoked and not expired; else None."""
+    holder = token_holder(store, signer, purpose, token, now)
+    return holder.reader if holder is not None and holder.valid else None
 
 
 def change(
@@ -63,32 +95,62 @@ def rescheduled(reader: Subscriber, now: datetime) -> Subscriber:
 
 
 def unsubscribe(store: SubscriberStore, subscriber_id: str, now: datetime) -> Subscriber:
+    """Unsubscribed at once, and every token the reader was ever sent revoked: an old digest's reply
+    address, unsubscribe or confirm link can never bring the reader back (only the undo token issued
+    at the new version, or a fresh confirmation to the address, can)."""
+
     def edit(reader: Subscriber) -> Subscriber:
         if reader.status in (Status.UNSUBSCRIBED, Status.SUPPRESSED):
             return reader
         return reader.model_copy(
-            update={"status": Status.UNSUBSCRIBED, "next_due": None, "paused_until": None}
+            update={
+                "status": Status.UNSUBSCRIBED,
+                "next_due": None,
+                "paused_until": None,
+                "token_version": reader.token_version + 1,
+            }
         )
 
     return change(store, subscriber_id, edit)
 
 
+def _activated(reader: Subscriber, now: datetime) -> Subscriber:
+    active = reader.model_copy(
+        update={"status": Status.ACTIVE, "paused_until": None, "confirmed_at": reader.confirmed_at or now}
+    )
+    return rescheduled(active, now)
+
+
 def activate(store: SubscriberStore, subscriber_id: str, now: datetime) -> Subscriber:
-    """Active again (confirmation, resubscribe, undo, resume). A suppressed address stays suppressed."""
+    """Active again (confirmation, resume). A suppressed address stays suppressed. Callers bringing
+    back an unsubscribed reader must hold proof from the mailbox (a fresh confirmation)."""
 
     def edit(reader: Subscriber) -> Subscriber:
         if reader.status is Status.SUPPRESSED or (reader.status is Status.ACTIVE and reader.next_due):
             return reader
-        active = reader.model_copy(
-            update={
-                "status": Status.ACTIVE,
-                "paused_until": None,
-                "confirmed_at": reader.confirmed_at or now,
-            }
-        )
-        return rescheduled(active, now)
+        return _activated(reader, now)
 
     return change(store, subscriber_id, edit)
+
+
+def undo_unsubscribe(store: SubscriberStore, subscriber_id: str, version: int, now: datetime) -> bool:
+    """Undo the unsubscribe that issued the undo token at `version`, once: True if it did.
+
+    Only an unsubscribed reader still at that version comes back; the token version moves on, so the
+    same token never works twice.
+    """
+
+    undone = False  # whether the edit that was last read (and saved) did the undo
+
+    def edit(reader: Subscriber) -> Subscriber:
+        nonlocal undone
+        undone = reader.status is Status.UNSUBSCRIBED and reader.token_version == version
+        if not undone:
+            return reader
+        return _activated(reader.model_copy(update={"token_version": version + 1}), now)
+
+    change(store, subscriber_id, edit)
+    return undone
 
 
 def pause(store: SubscriberStore, subscriber_id: str, until: date | None, now: datetime) -> Subscriber:

@@ -70,6 +70,21 @@ def links(settings: Settings, key_signer: Signer | None = None) -> Links:
     )
 
 
+def web_base_url(settings: Settings) -> str:
+    """The Web function's URL, the base of every link in Paperboy's mail: from configuration only.
+
+    Other functions get it in WEB_BASE_URL. The Web function cannot (its environment naming its own
+    URL would be a circular reference in the template), so the template writes it to an SSM
+    parameter, read here (the caller keeps it: it is fixed for the life of the stack).
+    """
+    if settings.web_base_url:
+        return settings.web_base_url
+    if not settings.web_base_url_parameter:
+        raise RuntimeError("neither WEB_BASE_URL nor WEB_BASE_URL_PARAMETER is set")
+    ssm = boto3.client("ssm", config=AWS_CONFIG)
+    return str(ssm.get_parameter(Name=settings.web_base_url_parameter)["Parameter"]["Value"])
+
+
 def mailer(settings: Settings) -> Mailer:
     from paperboy.mailer import Mailer
 
