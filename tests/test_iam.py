@@ -24,8 +24,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "daily_papers"
 
 
 def _paths_the_demo_and_campaign_skip() -> None:
-    """Someone subscribes on the web form; SES refuses a reader's digest for good (SendDigests marks
-    the period rejected); the address bounces (MailEvents suppresses the reader)."""
+    """Someone subscribes on the web form; SES throttles a digest (SendDigests releases its claim and
+    delays the job), then refuses it for good (the period is marked rejected); the address bounces
+    (MailEvents suppresses the reader)."""
     fixtures = SourceFixtures()
     fixtures.add_hf_directory(FIXTURES)
     with LocalStack(
@@ -38,9 +39,10 @@ def _paths_the_demo_and_campaign_skip() -> None:
         )
         assert status == 200 and stack.mailbox.latest_to("new@example.org") is not None
         stack.add_subscriber("gone@example.net", ReaderSettings())
+        stack.faults.add("sesv2.SendEmail", when="before", code="TooManyRequestsException", status=429)
         stack.faults.add("sesv2.SendEmail", when="before", code="MessageRejected", status=400)
         stack.advance(timedelta(hours=1))
-        assert stack.faults.log == [("before", "sesv2.SendEmail")]
+        assert stack.faults.log == [("before", "sesv2.SendEmail")] * 2
         stack.invoke("MailEventsFunction", json.loads((EVENTS / "mail_events_bounce.json").read_text()))
         assert stack.subscribers.by_email("gone@example.net").status.value == "suppressed"
 
@@ -49,7 +51,7 @@ def _paths_the_demo_and_campaign_skip() -> None:
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> iam.Recording:
     with iam.recording() as recording:
         demo.run(tmp_path_factory.mktemp("demo"))
-        report = campaign.run(seed=7, readers=20, days=2, commands=10)
+        report = campaign.run(seed=7, readers=10, days=2, commands=10)
         _paths_the_demo_and_campaign_skip()
     assert report.ok and sum(report.faults_injected.values()) > 0
     return recording

@@ -27,6 +27,7 @@ down before the check can vouch for it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import email.utils
 import os
 import re
@@ -345,15 +346,13 @@ def translate(template: Template) -> dict[str, Any]:
     from samcli.lib.translate.sam_template_validator import SamTemplateValidator
     from samtranslator.yaml_helper import yaml_parse
 
-    from local_stack.template import TEMPLATE
-
     class _NoManagedPolicyNames:
         # The template names no managed policy by its short name: nothing to look up in IAM.
         def load(self) -> dict[str, str]:
             return {}
 
     validator = SamTemplateValidator(
-        yaml_parse(TEMPLATE.read_text()),
+        copy.deepcopy(template.body),  # the validator rewrites CodeUri in place
         _NoManagedPolicyNames(),
         region=template.pseudo["AWS::Region"],
         parameter_overrides=dict(template.parameters),
