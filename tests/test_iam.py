@@ -73,7 +73,7 @@ def test_the_recording_saw_every_function_and_the_paths_that_need_extra_grants(
     functions = set(
         Template.load({"MailDomain": "x.org", "AlarmEmail": "a@x.org"}).resources("AWS::Serverless::Function")
     )
-    assert recorded.invoked == functions
+    assert recorded.callers == functions
     apis = {(call.function, call.api) for call in recorded.calls}
     assert ("FetchPapersFunction", "dynamodb.BatchGetItem") in apis
     assert any(

@@ -186,7 +186,7 @@ class Recording:
     calls: Counter[Call] = field(default_factory=Counter)
     unmapped: Counter[tuple[str, str]] = field(default_factory=Counter)  # (function, api)
     templates: dict[int, Template] = field(default_factory=dict)
-    invoked: set[str] = field(default_factory=set)
+    callers: set[str] = field(default_factory=set)  # functions that made a call
 
 
 _LOCK = threading.Lock()
@@ -211,7 +211,7 @@ def _record(params: dict[str, Any], model: Any, **kwargs: Any) -> None:
     with _LOCK:
         for recording in _ACTIVE:
             recording.templates[id(template)] = template
-            recording.invoked.add(function)
+            recording.callers.add(function)
             if needs is None:
                 recording.unmapped[(function, api)] += 1
             else:
