@@ -16,6 +16,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
+from aws_lambda_powertools.utilities import parameters
+
 from local_stack.template import ROOT, Template
 
 _INVOKE_LOCK = threading.RLock()
@@ -93,6 +95,9 @@ class LocalFunction:
             os.environ.update(saved)
 
     def _load(self) -> ModuleType:
+        # Each function is a process of its own on Lambda: its cold start never finds a secret that
+        # another function's cold start cached (and tests/test_iam.py sees every fetch).
+        parameters.clear_caches()
         module_file, _, _ = self.handler_name.rpartition(".")
         path = self.code_dir / f"{module_file.replace('.', '/')}.py"
         name = f"local_lambda_{self.logical_id}"

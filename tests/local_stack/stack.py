@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import boto3
 from moto import mock_aws
 
-from local_stack import inbound, schedules
+from local_stack import iam, inbound, schedules
 from local_stack.emulation import linear_moto
 from local_stack.faults import FaultInjector, InjectedCrash
 from local_stack.lambdas import RUNTIME_ENVIRONMENT, LocalFunction, functions
@@ -37,6 +37,8 @@ from paperboy.subscribers import SubscriberStore
 from paperboy.tokens import new_subscriber_id
 
 REGION = "us-east-1"
+# Every client created from here on reports its calls to tests/test_iam.py's recordings.
+iam.install()
 FETCH_FUNCTIONS = ("FetchPapersFunction",)
 PLAN_FUNCTION = "PlanDigestsFunction"
 # Lambda tries an asynchronous invocation three times in all (MaximumRetryAttempts: 2).
@@ -138,6 +140,7 @@ class LocalStack:
                 self.template.function_urls[logical] = server.url
         self.skipped_resources = create_all(self.template)
         self.ses_events.template = self.template
+        self._exit.enter_context(iam.stack_template(self.template))
         self.functions = functions(self.template, log)
         clock.use(lambda: self.now)
         self._exit.callback(clock.reset)
