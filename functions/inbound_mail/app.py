@@ -75,12 +75,14 @@ def handle_once(received: Received) -> Result:
     return INBOX.handle(received, clock.now())
 
 
-def _read(message_id: str) -> bytes | None:
-    key = f"{SETTINGS.inbound_prefix}{message_id}"
-    head = S3.head_object(Bucket=SETTINGS.mail_bucket, Key=key)
-    if head["ContentLength"] > SETTINGS.inbound_max_bytes:
-        return None
-    return S3.get_object(Bucket=SETTINGS.mail_bucket, Key=key)["Body"].read()
+def _read(message_id: str) -> bytes:
+    """The message's first inbound_max_bytes + 1 bytes: S3 sends no more, and one byte past the
+    limit tells parse_message the mail is over it."""
+    limit = SETTINGS.inbound_max_bytes
+    response = S3.get_object(
+        Bucket=SETTINGS.mail_bucket, Key=f"{SETTINGS.inbound_prefix}{message_id}", Range=f"bytes=0-{limit}"
+    )
+    return response["Body"].read(limit + 1)
 
 
 @logger.inject_lambda_context(correlation_id_path="Records[0].ses.mail.messageId", log_event=False)
@@ -92,9 +94,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     for record in SesReceived.model_validate(event).records:
         mail, receipt = record.ses.mail, record.ses.receipt
         raw = _read(mail.message_id)
-        if raw is None:
-            logger.warning("message too large to read", extra={"message_id": mail.message_id})
-            continue
         received = Received(
             message_id=mail.message_id,
             recipients=receipt.recipients,
@@ -105,7 +104,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 dkim=receipt.dkim.status,
                 dmarc=receipt.dmarc.status,
             ),
-            message=parse_message(raw, envelope_sender=mail.source),
+            message=parse_message(raw, envelope_sender=mail.source, max_bytes=SETTINGS.inbound_max_bytes),
         )
         result = handle_once(received=received)
         metrics.add_metric(
@@ -113,7 +112,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
         logger.info(
             "inbound handled",
-            extra={"action": result.action.value, "reason": result.reason, "mails": result.mails},
+            extra={
+                "action": result.action.value,
+                "reason": result.reason,
+                "mails": result.mails,
+                "bytes_read": len(raw),
+            },
         )
         results.append(result.action.value)
     return {"results": results}

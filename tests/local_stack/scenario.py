@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
@@ -206,7 +204,7 @@ def _reply(stack: LocalStack, argument: Any, base: Path) -> None:
 
 
 def _recipients(raw: bytes) -> list[str]:
-    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    parsed = inbound.headers_of(raw)
     return [
         address
         for _, address in getaddresses([str(parsed.get("To", "")), str(parsed.get("Cc", ""))])
