@@ -303,6 +303,7 @@ def test_a_hostile_reply_from_the_reader_changes_nothing_and_gets_a_short_answer
     records = [json.loads(line) for line in log.getvalue().splitlines() if line.startswith("{")]
     handled = [r for r in records if r.get("message") == "inbound handled"]
     assert [(r["action"], r["mails"]) for r in handled] == [("too_large", ["notice"])]
+    assert handled[0]["bytes_read"] <= 2**20 + 1  # a ranged read: S3 never sends the rest
     assert [m["value"] for m in metrics(log.getvalue()) if m["name"] == "InboundTooLarge"] == [1]
 
 
