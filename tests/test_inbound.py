@@ -335,3 +335,10 @@ def test_a_hostile_mail_to_subscribe_starts_nothing(stack, tmp_path, shape):
     scenario.FILE_STEPS["email"](stack, spec, tmp_path)
     assert reader(stack, "mallory@example.net") is None
     assert kinds_to(stack, "mallory@example.net") == []
+
+
+def test_an_empty_message_is_ignored_not_retried(stack):
+    # S3 refuses any byte range of an empty object (InvalidRange); the handler must not fail on it.
+    results = stack.receive(b"", source="", recipients=[f"subscribe@{DOMAIN}"], verdicts={})
+    assert results == [{"results": ["ignored"]}]
+    assert stack.mailbox.delivered == []

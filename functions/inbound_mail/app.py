@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from paperboy import clock, wiring
@@ -79,9 +80,13 @@ def _read(message_id: str) -> bytes:
     """The message's first inbound_max_bytes + 1 bytes: S3 sends no more, and one byte past the
     limit tells parse_message the mail is over it."""
     limit = SETTINGS.inbound_max_bytes
-    response = S3.get_object(
-        Bucket=SETTINGS.mail_bucket, Key=f"{SETTINGS.inbound_prefix}{message_id}", Range=f"bytes=0-{limit}"
-    )
+    key = f"{SETTINGS.inbound_prefix}{message_id}"
+    try:
+        response = S3.get_object(Bucket=SETTINGS.mail_bucket, Key=key, Range=f"bytes=0-{limit}")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "InvalidRange":
+            raise
+        return b""  # an empty object: S3 refuses every range of it
     return response["Body"].read(limit + 1)
 
 
