@@ -34,6 +34,8 @@ MAX_HTML = 256 * 1024
 # Decoded payload looked at; enough for MAX_HTML characters of UTF-8.
 MAX_ENCODED = 1024 * 1024
 MAX_PARTS = 100
+MAX_RECIPIENTS = 50
+MAX_REFERENCES = 20
 # Raw bytes a message may have to be read at all: commands need a few KB (SES accepts 40 MB).
 MAX_RAW = 1024 * 1024
 # The email package's parse time grows with the parts (100,000 empty parts: 9 s) and with nesting
@@ -66,8 +68,6 @@ class _BoundedPolicy(Compat32):
 
 
 _POLICY = _BoundedPolicy()
-MAX_RECIPIENTS = 50
-MAX_REFERENCES = 20
 
 _ADDRESS = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
@@ -130,7 +130,9 @@ def _defused(raw: bytes) -> bytes:
     """The message with every charset the email package would decode with made safe: an encoded
     word's charset (`=?punycode?q?...?=`) is replaced by its allowed codec or `unknown-8bit` (bytes
     kept as they are), and RFC 2231 extended parameters become plain ones (we read none that needs
-    a charset). Linear: each rewrite looks no further than the next `?` or `=`."""
+    a charset). Body text is rewritten too (an `x *= 2` loses its star): finding the headers of
+    each part would take the parse this must come before. Linear: each rewrite looks no further
+    than the next `?` or `=`."""
 
     def charset(match: re.Match[bytes]) -> bytes:
         codec = codec_for(match.group(1).partition(b"*")[0].decode("latin-1"))

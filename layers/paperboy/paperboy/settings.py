@@ -6,6 +6,8 @@ import os
 
 from pydantic import BaseModel, Field, field_validator
 
+from paperboy.replies import MAX_RAW
+
 
 class Settings(BaseModel):
     """Every knob a function reads. Field names are the environment variables, lower-cased."""
@@ -18,7 +20,7 @@ class Settings(BaseModel):
     idempotency_table: str = ""
     # Mail larger than this is not read past its header (commands need a few KB; SES accepts 40 MB),
     # so that parsing it fits InboundMail's timeout.
-    inbound_max_bytes: int = 2**20
+    inbound_max_bytes: int = MAX_RAW
     mail_domain: str = "papers.example.org"
     sender_address: str = ""
     configuration_set: str = ""
