@@ -342,3 +342,17 @@ def test_an_empty_message_is_ignored_not_retried(stack):
     results = stack.receive(b"", source="", recipients=[f"subscribe@{DOMAIN}"], verdicts={})
     assert results == [{"results": ["ignored"]}]
     assert stack.mailbox.delivered == []
+
+
+def test_a_hostile_reply_from_a_suppressed_reader_gets_no_answer(stack, tmp_path):
+    from paperboy import subscriptions
+
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    ada = reader(stack, "ada@example.org")
+    subscriptions.change(
+        stack.subscribers, ada.id, lambda r: r.model_copy(update={"status": Status.SUPPRESSED})
+    )
+    before = len(stack.mailbox.delivered)
+    hostile_reply(stack, tmp_path, _oversized("ada@example.org"), "ada@example.org")
+    assert len(stack.mailbox.delivered) == before

@@ -161,7 +161,10 @@ class Inbox:
             base, tag, domain = _local(recipient)
             if domain == self.links.domain and base == "reply" and tag:
                 reader = subscriptions.reader_for_token(self.store, self.signer, Purpose.REPLY, tag)
-                return reader if reader is not None and reader.email == message.from_address else None
+                if reader is None or reader.email != message.from_address:
+                    return None
+                # Bounced or complained: never mailed again, whatever they send.
+                return None if reader.status is Status.SUPPRESSED else reader
         return None
 
     # -- replies to a reader's token address ------------------------------------------------------
