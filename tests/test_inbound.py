@@ -3,11 +3,14 @@ unsubscribe; forged, looping and malformed mail change nothing."""
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
+from test_fetch_papers import metrics
 
 from local_stack import scenario
 from local_stack.sources import SourceFixtures
@@ -327,3 +330,111 @@ def test_answers_to_unverified_senders_are_limited_per_day(stack):
             },
         )
     assert len(kinds_to(stack, "ada@example.org")) - before == 3
+
+
+# -- hostile mail: over the parsing limits ---------------------------------------------------------------
+def _oversized(address: str) -> bytes:
+    """A plain reply of 1.2 MB whose first line would unsubscribe."""
+    head = f"From: {address}\r\nSubject: Re: your digest\r\nMIME-Version: 1.0\r\n"
+    body = "unsubscribe\r\n" + ("filler line of an enormous reply " * 3 + "\r\n") * 12_000
+    return (head + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body).encode()
+
+
+def _many_parts(address: str) -> bytes:
+    """The review's 100,000-part message (about 700 KB), its first part a command."""
+    head = f"From: {address}\r\nSubject: Re: your digest\r\nMIME-Version: 1.0\r\n"
+    first = "--b\r\nContent-Type: text/plain\r\n\r\nunsubscribe\r\n"
+    return (head + "Content-Type: multipart/mixed; boundary=b\r\n\r\n" + first).encode() + (
+        b"--b\r\n\r\n" * 100_000 + b"--b--\r\n"
+    )
+
+
+HOSTILE = {"oversized": _oversized, "many_parts": _many_parts}
+
+
+def hostile_reply(stack, tmp_path, raw, sender, verdicts=None):
+    """The `reply` step with an .eml file, as `make scenario` replays one."""
+    (tmp_path / "hostile.eml").write_bytes(raw)
+    spec = {
+        "from": sender,
+        "eml": "hostile.eml",
+        "to_latest_of": "ada@example.org",
+        "verdicts": verdicts or {},
+    }
+    scenario.FILE_STEPS["reply"](stack, spec, tmp_path)
+
+
+@pytest.mark.parametrize("shape", sorted(HOSTILE))
+def test_a_hostile_reply_from_the_reader_changes_nothing_and_gets_a_short_answer(tmp_path, shape):
+    log = io.StringIO()
+    fixtures = SourceFixtures()
+    fixtures.add_hf_directory(FIXTURES)
+    with LocalStack(
+        domain=DOMAIN, start=datetime(2026, 11, 23, 5, tzinfo=UTC), fixtures=fixtures, log=log
+    ) as stack:
+        stack.fetch()
+        stack.add_subscriber("ada@example.org", ReaderSettings())
+        stack.advance(timedelta(hours=4))
+        before = len(stack.mailbox.delivered)
+        # The stack is strict: an exception in InboundMail would fail the test here.
+        hostile_reply(stack, tmp_path, HOSTILE[shape]("ada@example.org"), "ada@example.org")
+        assert reader(stack, "ada@example.org").status == "active"
+        answers = stack.mailbox.delivered[before:]
+    assert [(mail.to, mail.kind) for mail in answers] == [("ada@example.org", "notice")]
+    assert "too large" in answers[0].subject and "too large" in answers[0].part("plain")
+    records = [json.loads(line) for line in log.getvalue().splitlines() if line.startswith("{")]
+    handled = [r for r in records if r.get("message") == "inbound handled"]
+    assert [(r["action"], r["mails"]) for r in handled] == [("too_large", ["notice"])]
+    assert handled[0]["bytes_read"] <= 2**20 + 1  # a ranged read: S3 never sends the rest
+    assert [m["value"] for m in metrics(log.getvalue()) if m["name"] == "InboundTooLarge"] == [1]
+
+
+@pytest.mark.parametrize(
+    ("shape", "sender", "verdicts", "extra"),
+    [
+        ("oversized", "ada@example.org", {"dmarc": "GRAY"}, b""),  # the reader's address, not proven
+        ("many_parts", "ada@example.org", {"dmarc": "FAIL"}, b""),
+        ("many_parts", "eve@example.net", {}, b""),  # a stranger answering a forwarded digest
+        ("oversized", "ada@example.org", {}, b"Auto-Submitted: auto-replied\r\n"),
+    ],
+)
+def test_a_hostile_reply_from_anyone_else_changes_nothing_and_gets_no_answer(
+    stack, tmp_path, shape, sender, verdicts, extra
+):
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    before = len(stack.mailbox.delivered)
+    hostile_reply(stack, tmp_path, extra + HOSTILE[shape](sender), sender, verdicts)
+    assert reader(stack, "ada@example.org").status == "active"
+    assert reader(stack, "eve@example.net") is None
+    assert len(stack.mailbox.delivered) == before
+
+
+@pytest.mark.parametrize("shape", sorted(HOSTILE))
+def test_a_hostile_mail_to_subscribe_starts_nothing(stack, tmp_path, shape):
+    (tmp_path / "hostile.eml").write_bytes(HOSTILE[shape]("mallory@example.net"))
+    spec = {"from": "mallory@example.net", "to": f"subscribe@{DOMAIN}", "eml": "hostile.eml"}
+    scenario.FILE_STEPS["email"](stack, spec, tmp_path)
+    assert reader(stack, "mallory@example.net") is None
+    assert kinds_to(stack, "mallory@example.net") == []
+
+
+def test_an_empty_message_is_ignored_not_retried(stack):
+    # S3 refuses any byte range of an empty object (InvalidRange); the handler must not fail on it.
+    results = stack.receive(b"", source="", recipients=[f"subscribe@{DOMAIN}"], verdicts={})
+    assert results == [{"results": ["ignored"]}]
+    assert stack.mailbox.delivered == []
+
+
+def test_a_hostile_reply_from_a_suppressed_reader_gets_no_answer(stack, tmp_path):
+    from paperboy import subscriptions
+
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    ada = reader(stack, "ada@example.org")
+    subscriptions.change(
+        stack.subscribers, ada.id, lambda r: r.model_copy(update={"status": Status.SUPPRESSED})
+    )
+    before = len(stack.mailbox.delivered)
+    hostile_reply(stack, tmp_path, _oversized("ada@example.org"), "ada@example.org")
+    assert len(stack.mailbox.delivered) == before

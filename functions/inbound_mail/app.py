@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from paperboy import clock, telemetry, wiring
@@ -75,12 +76,18 @@ def handle_once(received: Received) -> Result:
     return INBOX.handle(received, clock.now())
 
 
-def _read(message_id: str) -> bytes | None:
+def _read(message_id: str) -> bytes:
+    """The message's first inbound_max_bytes + 1 bytes: S3 sends no more, and one byte past the
+    limit tells parse_message the mail is over it."""
+    limit = SETTINGS.inbound_max_bytes
     key = f"{SETTINGS.inbound_prefix}{message_id}"
-    head = S3.head_object(Bucket=SETTINGS.mail_bucket, Key=key)
-    if head["ContentLength"] > SETTINGS.inbound_max_bytes:
-        return None
-    return S3.get_object(Bucket=SETTINGS.mail_bucket, Key=key)["Body"].read()
+    try:
+        response = S3.get_object(Bucket=SETTINGS.mail_bucket, Key=key, Range=f"bytes=0-{limit}")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "InvalidRange":
+            raise
+        return b""  # an empty object: S3 refuses every range of it
+    return response["Body"].read(limit + 1)
 
 
 @logger.inject_lambda_context(correlation_id_path="Records[0].ses.mail.messageId", log_event=False)
@@ -92,9 +99,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     for record in SesReceived.model_validate(event).records:
         mail, receipt = record.ses.mail, record.ses.receipt
         raw = _read(mail.message_id)
-        if raw is None:
-            logger.warning("message too large to read", extra={"message_id": mail.message_id})
-            continue
         received = Received(
             message_id=mail.message_id,
             recipients=receipt.recipients,
@@ -105,7 +109,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 dkim=receipt.dkim.status,
                 dmarc=receipt.dmarc.status,
             ),
-            message=parse_message(raw, envelope_sender=mail.source),
+            message=parse_message(raw, envelope_sender=mail.source, max_bytes=SETTINGS.inbound_max_bytes),
         )
         result = handle_once(received=received)
         metrics.add_metric(
@@ -115,7 +119,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             telemetry.record_throttled(metrics, result.limit or "unknown")
         logger.info(
             "inbound handled",
-            extra={"action": result.action.value, "reason": result.reason, "mails": result.mails},
+            extra={
+                "action": result.action.value,
+                "reason": result.reason,
+                "mails": result.mails,
+                "bytes_read": len(raw),
+            },
         )
         results.append(result.action.value)
     return {"results": results}

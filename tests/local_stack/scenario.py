@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email
-import email.policy
 import ipaddress
 import json
 import re
@@ -281,7 +279,7 @@ def _reply(stack: LocalStack, argument: Any, base: Path) -> None:
 
 
 def _recipients(raw: bytes) -> list[str]:
-    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    parsed = inbound.headers_of(raw)
     return [
         address
         for _, address in getaddresses([str(parsed.get("To", "")), str(parsed.get("Cc", ""))])

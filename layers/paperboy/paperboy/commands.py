@@ -124,14 +124,16 @@ _NUMBER_WORDS = {
     ))
 } | {"a": 1, "an": 1, "a couple of": 2, "couple of": 2, "twenty-five": 25, "twenty five": 25}
 # fmt: on
-_TRAILING_POLITENESS = re.compile(
-    r"[\s,;.!]*\b(please|pls|plz|thanks|thank you|thx|ty)\b[\s.!]*$", re.IGNORECASE
-)
+# Searched in text whose trailing punctuation is already gone. A leading `[\s,;.!]*` here (as once)
+# makes every search attempt rescan the run of punctuation: quadratic, seconds on one long line.
+_TRAILING_POLITENESS = re.compile(r"\b(?:please|pls|plz|thanks|thank you|thx|ty)$", re.IGNORECASE)
 
 
 def _value(text: str) -> str:
     """What follows a command word, without trailing politeness or punctuation."""
-    return _TRAILING_POLITENESS.sub("", text).strip(" .!?;,")
+    text = text.rstrip(" .!?;,")
+    polite = _TRAILING_POLITENESS.search(text)
+    return (text[: polite.start()] if polite else text).strip(" .!?;,")
 
 
 def _nothing(text: str) -> bool:

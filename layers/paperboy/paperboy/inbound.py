@@ -17,6 +17,8 @@ Trust, in order (brief section 4):
 Mail nobody verifiably asked for (confirmations, answers to a sender DMARC did not verify) is
 counted against the limits of `paperboy.limits` before anything is written or sent, and carries
 nothing the sender wrote: no subject, no lines, no topics, no message ids.
+A message too large to read changes nothing; only a reader whose commands would have applied
+is told so.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class Action(StrEnum):
     HELP = "help"
     RATE_LIMITED = "rate_limited"
     INVALID = "invalid"  # an address the mailer would refuse
+    TOO_LARGE = "too_large"
 
 
 class Result(BaseModel):
@@ -110,6 +113,8 @@ class Inbox:
 
     def handle(self, received: Received, now: datetime) -> Result:
         message = received.message
+        if message.too_large:
+            return self._too_large(received)
         if message.automated:
             return Result(action=Action.IGNORED, reason=f"automated: {message.automated}")
         if received.verdicts.hostile:
@@ -129,6 +134,48 @@ class Inbox:
             if base == "subscribe":
                 return self._subscribe(received, now)
         return Result(action=Action.IGNORED, reason="no Paperboy address among the recipients")
+
+    # -- mail over the parsing limits -------------------------------------------------------------
+    def _too_large(self, received: Received) -> Result:
+        """Nothing in it is applied. Only a reader who may command (their own address, DMARC passed,
+        to their reply address) hears why, so they can send it again shorter; anyone else's
+        oversized mail gets no answer, or we would be a reflector for it."""
+        message = received.message
+        reason = f"too large: {message.too_large}"
+        reader = self._commanding_reader(received)
+        if reader is None:
+            return Result(action=Action.TOO_LARGE, reason=f"{reason}; not answered")
+        kind = self._send(
+            reader,
+            "notice",
+            message,
+            subject="Your message to Paperboy was too large to read",
+            paragraphs=[
+                # Our own words (replies.too_large), never the sender's.
+                f"Your message was too large for Paperboy to read ({message.too_large}), "
+                "so nothing was changed.",
+                "Please reply again with just your instructions, without attachments.",
+            ],
+        )
+        return Result(action=Action.TOO_LARGE, reason=reason, mails=[kind])
+
+    def _commanding_reader(self, received: Received) -> Subscriber | None:
+        """The reader whose commands this message could carry: not a machine's, not hostile, from
+        the reader's own address with DMARC passed, to that reader's genuine reply address."""
+        message = received.message
+        if message.automated or received.verdicts.hostile or not received.verdicts.sender_proven:
+            return None
+        if message.from_address.endswith(f"@{self.links.domain}"):
+            return None
+        for recipient in received.recipients:
+            base, tag, domain = _local(recipient)
+            if domain == self.links.domain and base == "reply" and tag:
+                reader = subscriptions.reader_for_token(self.store, self.signer, Purpose.REPLY, tag)
+                if reader is None or reader.email != message.from_address:
+                    return None
+                # Bounced or complained: never mailed again, whatever they send.
+                return None if reader.status is Status.SUPPRESSED else reader
+        return None
 
     # -- replies to a reader's token address ------------------------------------------------------
     def _reply(self, received: Received, token: str, now: datetime) -> Result:
@@ -550,12 +597,13 @@ class Inbox:
         reply_to: str | None = None,
         link: tuple[str, str] | None = None,
         echo: bool = False,
+        subject: str | None = None,
     ) -> str:
         """Send a notice to the reader. Only with `echo` (a verified sender) may its subject quote
         the message's; `message` threads the answer (In-Reply-To, References)."""
         current = self.store.get(reader.id) or reader
         view = NoticeView(
-            subject=_subject(kind, message if echo else None),
+            subject=subject or _subject(kind, message if echo else None),
             paragraphs=[
                 *(paragraphs or []),
                 *(["Done:", *[f"• {c}" for c in changes]] if changes else []),

@@ -1,6 +1,9 @@
 """Inbound mail: whether a person or a machine wrote it, and the new text of a reply.
 
-Mail is hostile input, so `parse_message` never raises: every header is read defensively, only
+Mail is hostile input, so `parse_message` never raises and takes bounded time: a message over a
+size or MIME-structure limit is not parsed beyond its header; charsets are taken from an allow-list
+of mail charsets (Python's codec registry also holds punycode, whose decoding is quadratic, and
+other transforms), also inside encoded words and parameters; every header is read defensively; only
 text parts are ever decoded (attachments are never touched) and only the start of the text is
 looked at. The new text is what the person wrote above the quoted original, in any client's style
 (Gmail, Outlook desktop and web, Apple Mail, Thunderbird, mobile clients), without signatures; an
@@ -10,18 +13,17 @@ are read too, but only the lines that follow `>`-quoted lines.
 
 from __future__ import annotations
 
-import binascii
 import email
 import email.policy
-import quopri
 import re
 import unicodedata
 from collections.abc import Iterator
 from email.header import decode_header, make_header
 from email.message import Message
+from email.policy import Compat32
 from email.utils import getaddresses
 from html.parser import HTMLParser
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,11 +31,43 @@ from pydantic import BaseModel, ConfigDict, Field
 MAX_TEXT = 64 * 1024
 # Outlook's HTML opens with tens of KB of style rules before the first visible word.
 MAX_HTML = 256 * 1024
-# Encoded payload looked at; enough for MAX_HTML characters of UTF-8 in quoted-printable.
+# Decoded payload looked at; enough for MAX_HTML characters of UTF-8.
 MAX_ENCODED = 1024 * 1024
 MAX_PARTS = 100
 MAX_RECIPIENTS = 50
 MAX_REFERENCES = 20
+# Raw bytes a message may have to be read at all: commands need a few KB (SES accepts 40 MB).
+MAX_RAW = 1024 * 1024
+# The email package's parse time grows with the parts (100,000 empty parts: 9 s) and with nesting
+# times lines (every line is matched against every open boundary). Counted on the raw bytes before
+# parsing: lines that may be boundary delimiters (they start with "--"), and boundary parameters,
+# one per multipart, which bound the depth too.
+MAX_DELIMITER_LINES = 1000
+MAX_BOUNDARIES = 20
+# Lines parsed: the parser's per-line work grows with the nesting (1 MB of empty lines, 20 deep: 5 s).
+MAX_LINES = 100_000
+# Header bytes parsed of a message too large to read: enough for who sent it and whether a machine did.
+MAX_HEAD = 64 * 1024
+# Characters kept of any header field. The email package's header parsers are quadratic or worse on
+# hostile values (a From of 16 KB of quote marks: 5 s; a Content-Type of 16 KB of `a="b;`: 2.5 s).
+# Message ids are only searched for, linearly, and the newest are at the end.
+MAX_FIELD = 1000
+MAX_ID_FIELD = 8000
+
+
+class _BoundedPolicy(Compat32):
+    """Parsing with header values capped, into compat32 messages: the MIME structure is then found
+    with linear string operations, and only the few header fields Paperboy reads are parsed with the
+    modern policy (`_parsed`), each at most MAX_FIELD characters."""
+
+    def header_source_parse(self, sourcelines: list[str]) -> tuple[str, str]:
+        name, value = super().header_source_parse(sourcelines)
+        if name.strip().lower() in ("references", "in-reply-to", "message-id"):
+            return name, value[-MAX_ID_FIELD:]
+        return name, value[:MAX_FIELD]
+
+
+_POLICY = _BoundedPolicy()
 
 _ADDRESS = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
@@ -41,7 +75,86 @@ _ADDRESS = re.compile(
 )
 # Printable ASCII without angle brackets or spaces: safe to echo into our own In-Reply-To/References.
 _MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>")
-_CHARSET = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
+
+
+def _charset_labels() -> dict[str, str]:
+    """Labels mail really uses (lower case, `_` as `-`) and the codec each is decoded with; where
+    clients decode a label with its superset (GB2312, Shift_JIS, EUC-KR), so do we."""
+    labels = {
+        **dict.fromkeys(("utf-8", "utf8"), "utf-8"),
+        **dict.fromkeys(("us-ascii", "ascii", "ansi-x3.4-1968"), "ascii"),
+        **dict.fromkeys(("latin1", "latin-1"), "iso8859-1"),
+        **{name: name for name in ("utf-16", "utf-16le", "utf-16be", "utf-32", "utf-32le", "utf-32be")},
+        "koi8-r": "koi8-r",
+        "koi8-u": "koi8-u",
+        **dict.fromkeys(("gb2312", "gbk", "x-gbk", "cp936", "gb18030"), "gb18030"),
+        **dict.fromkeys(("big5", "x-x-big5", "cp950"), "cp950"),
+        **dict.fromkeys(("big5-hkscs", "big5hkscs"), "big5hkscs"),
+        **dict.fromkeys(("shift-jis", "sjis", "x-sjis", "ms932", "cp932", "windows-31j"), "cp932"),
+        **dict.fromkeys(("euc-jp", "x-euc-jp"), "euc-jp"),
+        **dict.fromkeys(("iso-2022-jp", "csiso2022jp"), "iso2022-jp"),
+        "iso-2022-jp-2": "iso2022-jp-2",
+        **dict.fromkeys(("euc-kr", "ks-c-5601-1987", "cp949", "windows-949"), "cp949"),
+        "iso-2022-kr": "iso2022-kr",
+        **dict.fromkeys(("tis-620", "windows-874", "cp874"), "cp874"),
+        **dict.fromkeys(("macintosh", "x-mac-roman", "mac-roman"), "mac-roman"),
+        **dict.fromkeys(("ibm866", "cp866"), "cp866"),
+    }
+    for number in (*range(1, 12), *range(13, 17)):
+        for label in (f"iso-8859-{number}", f"iso8859-{number}"):
+            labels[label] = f"iso8859-{number}"
+    for number in range(1250, 1259):
+        for label in (f"windows-{number}", f"cp{number}", f"x-cp{number}"):
+            labels[label] = f"cp{number}"
+    return labels
+
+
+_CHARSETS = _charset_labels()
+
+
+def codec_for(charset: object) -> str | None:
+    """The codec a declared charset is decoded with, or None: an attacker's name never reaches
+    Python's codec registry, which also holds punycode, idna, rot13 and the like."""
+    if not isinstance(charset, str) or len(charset) > 40:
+        return None
+    return _CHARSETS.get(charset.strip().strip("\"'").lower().replace("_", "-"))
+
+
+_ENCODED_WORD_START = re.compile(rb"=\?([^?]*)\?")
+# `name*=charset'lang'value` and `name*0*=...`: the email package decodes such a parameter with its
+# charset, even while parsing (a boundary), and percent-decodes the charset's name first.
+_EXTENDED_PARAMETER = re.compile(rb"\*(?=\s*=)")
+
+
+def _defused(raw: bytes) -> bytes:
+    """The message with every charset the email package would decode with made safe: an encoded
+    word's charset (`=?punycode?q?...?=`) is replaced by its allowed codec or `unknown-8bit` (bytes
+    kept as they are), and RFC 2231 extended parameters become plain ones (we read none that needs
+    a charset). Body text is rewritten too (an `x *= 2` loses its star): finding the headers of
+    each part would take the parse this must come before. Linear: each rewrite looks no further
+    than the next `?` or `=`."""
+
+    def charset(match: re.Match[bytes]) -> bytes:
+        codec = codec_for(match.group(1).partition(b"*")[0].decode("latin-1"))
+        return b"=?%s?" % (codec or "unknown-8bit").encode()
+
+    return _EXTENDED_PARAMETER.sub(b" ", _ENCODED_WORD_START.sub(charset, raw))
+
+
+def too_large(raw: bytes, max_bytes: int = MAX_RAW) -> str | None:
+    """Why a message is over a limit parsing it in bounded time needs; None when within them.
+    Cheap: counts bytes, never parses."""
+    if len(raw) > max_bytes:
+        return f"larger than {max_bytes // 1024} KB"
+    # The email package ends lines at CR, LF or CRLF.
+    delimiters = raw.startswith(b"--") + raw.count(b"\n--") + raw.count(b"\r--")
+    if delimiters > MAX_DELIMITER_LINES:
+        return f"more than {MAX_DELIMITER_LINES} MIME parts"
+    if raw.lower().count(b"boundary") > MAX_BOUNDARIES:
+        return f"more than {MAX_BOUNDARIES} multipart sections"
+    if raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n") > MAX_LINES:
+        return f"more than {MAX_LINES} lines"
+    return None
 
 
 class InboundMessage(BaseModel):
@@ -59,6 +172,8 @@ class InboundMessage(BaseModel):
     references: list[str] = Field(default_factory=list)
     # Why this message must never be answered (a machine wrote it); None when a person did.
     automated: str | None = None
+    # Why the body was not read (over a size or structure limit); None when it was.
+    too_large: str | None = None
     new_text: str = ""
 
 
@@ -70,7 +185,7 @@ def _one_line(text: str, limit: int) -> str:
 
 
 def _raw_header(message: Message, name: str) -> str:
-    """The header as it came, for when the policy's parser chokes on it."""
+    """The first `name` field as it came (capped), encoded words and all."""
     try:
         for key, value in message.raw_items():
             if key.lower() == name.lower():
@@ -80,12 +195,17 @@ def _raw_header(message: Message, name: str) -> str:
     return ""
 
 
+def _parsed(name: str, value: str) -> Any:
+    """A header field as the modern policy reads it: encoded words decoded, addresses parsed."""
+    return email.policy.default.header_fetch_parse(name, value)
+
+
 def _header(message: Message, name: str, limit: int = 998) -> str:
+    value = _raw_header(message, name)
     try:
-        value = message.get(name)
-        text = "" if value is None else str(value)
+        text = str(_parsed(name, value)) if value else ""
     except Exception:
-        text = _decoded_words(_raw_header(message, name))
+        text = _decoded_words(value)
     return _one_line(text, limit)
 
 
@@ -114,7 +234,8 @@ def _mailboxes(message: Message, name: str) -> list[tuple[str, str]]:
     """(display name, addr-spec) of every mailbox in every `name` header."""
     try:
         found: list[tuple[str, str]] = []
-        for header in message.get_all(name) or []:
+        for value in _raw_headers(message, name):
+            header = _parsed(name, value)
             found.extend((a.display_name, a.addr_spec) for a in header.addresses)
         return found
     except Exception:
@@ -146,7 +267,7 @@ def _recipients(message: Message, name: str) -> list[str]:
 
 def _ids(message: Message, name: str) -> list[str]:
     # Raw value: ids need no decoding, and the raw form survives headers the policy can't parse.
-    return _MESSAGE_ID.findall(_raw_header(message, name)[:20_000])
+    return _MESSAGE_ID.findall(_raw_header(message, name))
 
 
 # -- automated mail -----------------------------------------------------------------------------------
@@ -249,33 +370,9 @@ def _text_parts(message: Message) -> tuple[Message | None, Message | None]:
     return plain, html
 
 
-def _to_bytes(text: str) -> bytes:
-    # A payload parsed from bytes carries its non-ASCII bytes as surrogate escapes.
-    for encoding in ("ascii", "utf-8"):
-        try:
-            return text.encode(encoding, "surrogateescape")
-        except UnicodeEncodeError:
-            continue
-    return text.encode("utf-8", "replace")
-
-
-def _unbase64(data: bytes) -> bytes:
-    # Lenient like mail clients: skip stray characters and repair the padding of a cut payload.
-    alphabet = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
-    remainder = len(alphabet) % 4
-    if remainder == 1:
-        alphabet = alphabet[:-1]
-    elif remainder:
-        alphabet += b"=" * (4 - remainder)
-    try:
-        return binascii.a2b_base64(alphabet)
-    except (binascii.Error, ValueError):
-        return b""
-
-
 def _decode(data: bytes, charset: str | None, *, cut: bool) -> str:
-    """Declared charset if it fits, else UTF-8, else Windows-1252; never fails. `cut`: data was cut
-    off at our size cap, possibly inside a character."""
+    """The allowed codec of the declared charset if it fits, else UTF-8, else Windows-1252; never
+    fails. `cut`: data was cut off at our size cap, possibly inside a character."""
     for candidate in (charset, "utf-8", "windows-1252"):
         if not candidate:
             continue
@@ -299,16 +396,9 @@ def _param(part: Message, name: str) -> str:
 
 
 def _part_bytes(part: Message) -> bytes:
-    """The part's content as bytes, transfer encoding undone, looking at MAX_ENCODED at most."""
-    encoding = _header(part, "Content-Transfer-Encoding", 50).lower()
-    if encoding in ("base64", "quoted-printable"):
-        payload = part.get_payload()
-        if not isinstance(payload, str):
-            return b""
-        data = _to_bytes(payload[:MAX_ENCODED])
-        return _unbase64(data) if encoding == "base64" else quopri.decodestring(data)
-    # 8bit text: only decode=True hands back the bytes as sent (without it, the email package
-    # has already replaced what the declared charset could not decode).
+    """The part's content as bytes, transfer encoding undone (leniently: stray characters and
+    missing padding in base64 are forgiven), looking at MAX_ENCODED at most. Only decode=True is
+    safe: without it, a payload with 8-bit bytes is decoded whole with the declared charset."""
     data = part.get_payload(decode=True)
     return data[:MAX_ENCODED] if isinstance(data, bytes) else b""
 
@@ -319,10 +409,8 @@ def _part_text(part: Message, limit: int) -> str:
     except Exception:
         return ""
     try:
-        charset = part.get_content_charset()
+        charset = codec_for(part.get_param("charset"))
     except Exception:
-        charset = None
-    if not (isinstance(charset, str) and _CHARSET.fullmatch(charset)):
         charset = None
     text = _decode(data[: limit * 4], charset, cut=len(data) > limit * 4)[:limit]
     if _param(part, "format") == "flowed":
@@ -572,14 +660,16 @@ _ORIGINAL = re.compile(
     r"|.{0,40}\b(reply|write) above this line\b.{0,40}",
     re.IGNORECASE,
 )
+# `\s*(?:\*\s*)?`, never `\s*\*?\s*`: two runs of spaces that can split a long gap any way would
+# make a line of spaces without a colon take quadratic time (a second per 16 KB line).
 _HEADER_FROM = re.compile(
-    r"\*?(from|de|von|van|da|från|fra|od|от|发件人|寄件者|差出人|보낸 사람)\s*\*?\s*:\s*\*?\s*\S.*",
+    r"\*?(from|de|von|van|da|från|fra|od|от|发件人|寄件者|差出人|보낸 사람)\s*(?:\*\s*)?:\s*(?:\*\s*)?\S.*",
     re.IGNORECASE,
 )
 _HEADER_OTHER = re.compile(
     r"\*?(sent|date|to|cc|subject|envoyé|à|objet|gesendet|datum|an|betreff|enviado|fecha|para|asunto|"
     r"inviato|data|a|oggetto|verzonden|aan|onderwerp|skickat|till|ämne|wysłane|do|temat|"
-    r"отправлено|кому|тема|发送时间|收件人|主题|送信日時|件名)\s*\*?\s*:",
+    r"отправлено|кому|тема|发送时间|收件人|主题|送信日時|件名)\s*(?:\*\s*)?:",
     re.IGNORECASE,
 )
 _SIGNATURES = re.compile(
@@ -700,18 +790,29 @@ def _below_quotes(lines: list[str], index: int) -> str:
 
 
 # -- the message --------------------------------------------------------------------------------------
-def parse_message(raw: bytes, *, envelope_sender: str | None = None) -> InboundMessage:
+def _head(raw: bytes) -> bytes:
+    """The header block alone (at most MAX_HEAD bytes), a message of its own with an empty body."""
+    end = re.search(rb"\r?\n\r?\n", raw[:MAX_HEAD])
+    return raw[: end.start() if end else MAX_HEAD] + b"\r\n\r\n"
+
+
+def parse_message(
+    raw: bytes, *, envelope_sender: str | None = None, max_bytes: int = MAX_RAW
+) -> InboundMessage:
     """The parts of a raw RFC 5322 message Paperboy acts on. Never raises; a message that cannot be
-    read at all is reported as automated, so nobody answers it."""
+    read at all is reported as automated, so nobody answers it. Of a message over a limit (see
+    `too_large`; `raw` may be cut just past `max_bytes`) only the header is read: the sender and
+    whether a machine wrote it, no text."""
+    refused = too_large(raw, max_bytes)
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
+        message = email.message_from_bytes(_defused(_head(raw) if refused else raw), policy=_POLICY)
     except Exception:
-        return InboundMessage(automated="unreadable message")
+        return InboundMessage(automated="unreadable message", too_large=refused)
     try:
         address, name = _sender(message)
         automated = _automated(message, address, envelope_sender)
         try:
-            new_text = _body_text(message)
+            new_text = "" if refused else _body_text(message)
         except Exception:
             new_text = ""
         message_ids = _ids(message, "Message-ID")
@@ -726,7 +827,8 @@ def parse_message(raw: bytes, *, envelope_sender: str | None = None) -> InboundM
             # The newest references are last; they are the ones that find the digest replied to.
             references=_ids(message, "References")[-MAX_REFERENCES:],
             automated=automated,
+            too_large=refused,
             new_text=new_text,
         )
     except Exception:
-        return InboundMessage(automated="unreadable message")
+        return InboundMessage(automated="unreadable message", too_large=refused)

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from pydantic import BaseModel, Field, field_validator
 
+from paperboy.replies import MAX_RAW
+
 
 class Settings(BaseModel):
     """Every knob a function reads. Field names are the environment variables, lower-cased."""
@@ -22,8 +24,9 @@ class Settings(BaseModel):
     mail_bucket: str = ""
     inbound_prefix: str = "inbound/"
     idempotency_table: str = ""
-    # Mail larger than this is not read (commands need a few KB; SES accepts up to 40 MB).
-    inbound_max_bytes: int = 15 * 2**20
+    # Mail larger than this is not read past its header (commands need a few KB; SES accepts 40 MB),
+    # so that parsing it fits InboundMail's timeout.
+    inbound_max_bytes: int = MAX_RAW
     mail_domain: str = "papers.example.org"
     sender_address: str = ""
     configuration_set: str = ""
