@@ -107,6 +107,9 @@ class Feedback(BaseModel):
 
 
 class Subscriber(BaseModel):
+    # Vectors are raw bytes: JSON (logs, operator output) carries them as base64.
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
     id: str
     email: str
     status: Status = Status.PENDING
@@ -127,5 +130,10 @@ class Subscriber(BaseModel):
     # bounded, make a redelivered SNS message count once.
     transient_bounces: int = 0
     counted_bounces: list[str] = Field(default_factory=list)
+    # Packed sentence vectors (paperboy.vectors) of the topics, keyed by each topic exactly as in
+    # settings.topics. The Embed function fills in missing ones after a change and prunes keys no
+    # longer among the topics (ignore those until then); `vector_model` names the model that made them.
+    topic_vectors: dict[str, bytes] = Field(default_factory=dict)
+    vector_model: str = ""
     # Optimistic-locking counter: every write is conditional on the version read.
     version: int = 0

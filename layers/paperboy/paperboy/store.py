@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import Binary
+from botocore.exceptions import ClientError
 
 from paperboy.models import Paper
 
@@ -39,6 +41,11 @@ def _to_item(paper: Paper) -> dict[str, Any]:
     item["keywords"] = list(paper.keywords)
     item["authors"] = list(paper.authors)
     item["categories"] = list(paper.categories)
+    # Stored as DynamoDB Binary, not as the base64 text a JSON dump makes of bytes.
+    if paper.vector is None:
+        item.pop("vector", None)
+    else:
+        item["vector"] = paper.vector
     return item
 
 
@@ -47,6 +54,8 @@ def _from_item(item: dict[str, Any]) -> Paper:
     for number in ("upvotes", "comments"):
         if number in fields:
             fields[number] = int(fields[number])
+    if isinstance(fields.get("vector"), Binary):
+        fields["vector"] = fields["vector"].value
     return Paper.model_validate(fields)
 
 
@@ -107,6 +116,26 @@ class PaperStore:
                     rows[row["id"]] = row
                 request = response.get("UnprocessedKeys") or {}
         return rows
+
+    def set_vector(self, paper_id: str, vector: bytes, model: str) -> bool:
+        """Store the paper's sentence vector; False if the paper is gone (expired) meanwhile.
+
+        Only the vector's own attributes are written, so a concurrent refresh of votes or links by
+        FetchPapers is never undone, and an upsert never touches the vector.
+        """
+        try:
+            self._table.update_item(
+                Key={"id": paper_id},
+                UpdateExpression="SET #vector = :vector, #model = :model",
+                ConditionExpression="attribute_exists(#id)",
+                ExpressionAttributeNames={"#vector": "vector", "#model": "vector_model", "#id": "id"},
+                ExpressionAttributeValues={":vector": Binary(vector), ":model": model},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def get(self, paper_id: str) -> Paper | None:
         item = self._table.get_item(Key={"id": paper_id}).get("Item")

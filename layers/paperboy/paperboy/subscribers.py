@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
@@ -67,6 +68,8 @@ def _email_key(email: str) -> str:
 def _profile_item(subscriber: Subscriber) -> dict[str, Any]:
     item = subscriber.model_dump(mode="json", exclude_none=True)
     item.update(pk=_sub_key(subscriber.id), sk=PROFILE)
+    # Stored as DynamoDB Binary, not as the base64 text a JSON dump makes of bytes.
+    item["topic_vectors"] = {topic: Binary(vector) for topic, vector in subscriber.topic_vectors.items()}
     scheduled = subscriber.next_due is not None and subscriber.status in (Status.ACTIVE, Status.PAUSED)
     if scheduled and subscriber.next_due is not None:
         item["due_slot"] = due_slot(subscriber.id, subscriber.next_due)
@@ -88,7 +91,9 @@ def _subscriber(item: dict[str, Any]) -> Subscriber:
 
 
 def _plain(value: Any) -> Any:
-    """DynamoDB returns numbers as Decimal; the models want ints."""
+    """DynamoDB returns numbers as Decimal and binary as Binary; the models want ints and bytes."""
+    if isinstance(value, Binary):
+        return value.value
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -185,6 +190,37 @@ class SubscriberStore:
                 raise Conflict(subscriber.id) from None
             raise
         return saved
+
+    def set_topic_vectors(
+        self, subscriber_id: str, topics: tuple[str, ...], vectors: dict[str, bytes], model: str
+    ) -> bool:
+        """Store the vectors of the reader's topics if the topics are still `topics` (else False).
+
+        The version is left alone: a command that read the reader before this write still saves,
+        and its put (which carries the vectors it read) shows up on the stream to be filled again.
+        """
+        try:
+            self._table.update_item(
+                Key={"pk": _sub_key(subscriber_id), "sk": PROFILE},
+                UpdateExpression="SET #vectors = :vectors, #model = :model",
+                ConditionExpression="attribute_exists(pk) AND #settings.#topics = :topics",
+                ExpressionAttributeNames={
+                    "#vectors": "topic_vectors",
+                    "#model": "vector_model",
+                    "#settings": "settings",
+                    "#topics": "topics",
+                },
+                ExpressionAttributeValues={
+                    ":vectors": {topic: Binary(vector) for topic, vector in vectors.items()},
+                    ":model": model,
+                    ":topics": list(topics),
+                },
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
 
     def count_confirmation(self, subscriber_id: str, now: datetime, *, limit: int) -> bool:
         """Count one confirmation mail to the reader today; False once `limit` were sent today."""
