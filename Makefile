@@ -23,12 +23,13 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 SCENARIO ?=
 OUT ?= out/scenario
 
-.PHONY: help venv model lint validate build browser unit test demo scenario bench faults lock clean
+.PHONY: help venv model eval lint validate build browser unit test demo scenario bench faults lock clean
 
 help:
 	@echo "make test      lint, template checks, sam build and the test suite"
 	@echo "make demo      the daily cycle on the embedded local stack (no AWS, no network)"
 	@echo "make scenario SCENARIO=file.json OUT=dir   run a scenario file on the local stack"
+	@echo "make eval      ranking quality on the labelled profiles: old, BM25 and new (EVAL_ARGS=--fit refits)"
 	@echo "make bench     benchmarks, ~10 min (JSON, a table, and exit 1 if a goal is missed)"
 	@echo "make faults    seeded fault-injection campaign over the local stack"
 
@@ -85,6 +86,13 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .aws-sam out .pytest_cache .ruff_cache .models
+
+# Ranking quality (tests/relevance_eval): exit 1 if the new ranker misses a goal. The old ranker
+# is read from git history at run time, so this needs the repository, not only a checkout's files.
+EVAL_ARGS ?=
+eval: $(STAMP) $(MODEL)
+	@mkdir -p out
+	$(BIN)/python -m relevance_eval --json out/eval.json $(EVAL_ARGS)
 
 faults: $(STAMP) $(MODEL)
 	$(BIN)/python -m local_stack faults --seed 7 --readers 200 --days 3 --commands 100 --json out/faults.json

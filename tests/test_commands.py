@@ -18,7 +18,7 @@ from paperboy.commands import (
     help_text,
     parse_commands,
 )
-from paperboy.readers import Format, Frequency, ReaderSettings
+from paperboy.readers import MAX_TOPIC, Format, Frequency, ReaderSettings
 
 TODAY = date(2026, 11, 23)  # a Monday
 K = CommandKind
@@ -285,7 +285,8 @@ def test_prose_is_never_a_command(prose):
         ("categories: cs.CL, speech", "arXiv category"),
         ("topics:", "topics:"),
         ("add topic", "add topic"),
-        (f"topics: {'x' * (MAX_TERM + 1)}", "at most 80 characters"),
+        (f"topics: {'x' * (MAX_TOPIC + 1)}", f"at most {MAX_TOPIC} characters"),
+        (f"exclude: {'x' * (MAX_TERM + 1)}", "at most 80 characters"),
         ("topics: " + ", ".join(f"t{i}" for i in range(21)), "at most 20"),
     ],
 )
@@ -331,7 +332,11 @@ def test_reading_stops_at_a_quote_and_at_end():
 def test_a_reply_that_is_just_yes_please_has_no_command():
     parsed = parse_commands("yes please", today=TODAY)
     assert parsed.commands == [] and parsed.not_understood == ["yes please"]
-    assert parse_commands("", today=TODAY).model_dump() == {"commands": [], "not_understood": []}
+    assert parse_commands("", today=TODAY).model_dump() == {
+        "commands": [],
+        "not_understood": [],
+        "rejected": [],
+    }
 
 
 def test_a_command_line_parses_again_to_the_same_command():

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from paperboy.models import Paper, Pick
-from paperboy.ranking import RankingIndex, rank, stem
+from paperboy.ranking import RankingIndex, rank
 from paperboy.readers import Feedback, LikedPaper, ReaderSettings
 from paperboy.sources.hf import parse_items
 
@@ -87,51 +87,6 @@ ON_TOPIC = {
     "speech recognition": r"speech|\basr\b",
     "robots": r"robot",
 }
-
-
-# -- the stemmer ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("words", "same"),
-    [
-        (("robots", "robot", "robotic", "robotics"), True),
-        (("distillation", "distilled", "distill", "distilling"), True),
-        (("adversarial", "adversarially", "adversary", "adversaries"), True),
-        (("adaptation", "adaptive", "adapting", "adapts"), True),
-        (("models", "modeling", "modelling"), True),
-        (("LLMs", "LLM"), True),
-        (("recognition", "recognizing"), True),
-        (("generation", "generalization"), False),
-        (("continual", "continuous"), False),
-    ],
-)
-def test_stemming_conflates_inflections_but_not_different_ideas(words, same):
-    stems = {stem(word.lower()) for word in words}
-    assert (len(stems) == 1) is same, stems
-
-
-def test_stemmer_is_porter2_on_reference_words():
-    # From the Snowball English algorithm's published sample vocabulary.
-    expected = {
-        "consign": "consign",
-        "consigned": "consign",
-        "consolation": "consol",
-        "consolatory": "consolatori",
-        "conspicuously": "conspicu",
-        "constancy": "constanc",
-        "knackeries": "knackeri",
-        "kneeling": "kneel",
-        "knightly": "knight",
-        "knitting": "knit",
-        "knives": "knive",
-        "generously": "generous",
-        "cries": "cri",
-        "ties": "tie",
-        "hopping": "hop",
-        "hoping": "hope",
-        "skies": "sky",
-        "news": "news",
-    }
-    assert {word: stem(word) for word in expected} == expected
 
 
 # -- relevance -------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from paperboy import subscriptions
 from paperboy.commands import Command, CommandKind, apply, help_text, parse_commands
 from paperboy.mailer import Mailer, OutboundMail
+from paperboy.ranking import moved_profile
 from paperboy.readers import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
 from paperboy.render import NoticeView, Renderer, settings_summary
 from paperboy.replies import InboundMessage
@@ -218,6 +219,7 @@ class Inbox:
         stored = self.papers.get(paper_id)
         liked = LikedPaper(id=paper_id, title=title, keywords=stored.keywords if stored else ())
         more = command.kind is CommandKind.MORE
+        vector = stored.vector if stored is not None else None
 
         def edit(current: Subscriber) -> Subscriber:
             kept_more = tuple(p for p in current.feedback.more if p.id != paper_id)
@@ -226,10 +228,20 @@ class Inbox:
                 more=((*kept_more, liked) if more else kept_more)[-MAX_FEEDBACK:],
                 less=(kept_less if more else (*kept_less, liked))[-MAX_FEEDBACK:],
             )
-            return current.model_copy(update={"feedback": feedback})
+            update: dict[str, object] = {"feedback": feedback}
+            if vector is not None:
+                update["profile_vector"] = moved_profile(current.profile_vector, vector, more=more)
+            return current.model_copy(update=update)
 
         subscriptions.change(self.store, reader.id, edit)
-        return f"{'more' if more else 'fewer'} papers like #{number} “{title}”"
+        # Say what the next digest will do differently: papers close in meaning (by the paper's
+        # vector) or, for a paper not embedded yet, papers sharing its title's words.
+        how = "close in meaning to it" if vector is not None else "sharing its title's words"
+        moves = "rank higher" if more else "rank lower"
+        return (
+            f"{'more' if more else 'fewer'} papers like #{number} “{title}”: "
+            f"from your next digest, papers {how} {moves}"
+        )
 
     def _digest_replied_to(self, reader: Subscriber, message: InboundMessage | None) -> DigestRecord | None:
         records = [r for r in self.store.recent_digests(reader.id) if r.paper_ids]
@@ -305,10 +317,19 @@ class Inbox:
             return Result(action=Action.IGNORED, reason="no sender address")
         parsed = parse_commands(message.new_text, today=now.date())
         settings, _ = apply(ReaderSettings(), [c for c in parsed.commands if c.kind not in _NOT_SETTINGS])
-        return self.start_subscription(message.from_address, settings, now, message)
+        # A command whose value could not be used is named in the confirmation, not dropped silently.
+        return self.start_subscription(
+            message.from_address, settings, now, message, not_understood=parsed.rejected
+        )
 
     def start_subscription(
-        self, address: str, settings: ReaderSettings, now: datetime, message: InboundMessage | None = None
+        self,
+        address: str,
+        settings: ReaderSettings,
+        now: datetime,
+        message: InboundMessage | None = None,
+        *,
+        not_understood: list[str] | None = None,
     ) -> Result:
         """Double opt-in for `address` (a mail to subscribe@, the web form, a stranger's reply)."""
         address = address.strip().lower()
@@ -367,6 +388,7 @@ class Inbox:
                     "confirm",
                     message,
                     link=("Confirm my subscription", self.links.confirm_url(reader)),
+                    not_understood=not_understood,
                     paragraphs=[
                         "Someone (hopefully you) asked to get Paperboy's daily digest of trending "
                         "machine-learning papers at this address.",

@@ -47,6 +47,8 @@ class DigestRecord(BaseModel):
     # Paper ids in digest order: number N in the mail is paper_ids[N - 1].
     paper_ids: list[str] = Field(default_factory=list)
     paper_titles: list[str] = Field(default_factory=list)
+    # "Also trending" papers shown below the picks: not numbered, not picks, but never shown again.
+    trending_ids: list[str] = Field(default_factory=list)
     message_id: str | None = None
     claimed_at: datetime
     sent_at: datetime | None = None
@@ -70,6 +72,8 @@ def _profile_item(subscriber: Subscriber) -> dict[str, Any]:
     item.update(pk=_sub_key(subscriber.id), sk=PROFILE)
     # Stored as DynamoDB Binary, not as the base64 text a JSON dump makes of bytes.
     item["topic_vectors"] = {topic: Binary(vector) for topic, vector in subscriber.topic_vectors.items()}
+    if subscriber.profile_vector is not None:
+        item["profile_vector"] = Binary(subscriber.profile_vector)
     scheduled = subscriber.next_due is not None and subscriber.status in (Status.ACTIVE, Status.PAUSED)
     if scheduled and subscriber.next_due is not None:
         item["due_slot"] = due_slot(subscriber.id, subscriber.next_due)
@@ -347,7 +351,7 @@ class SubscriberStore:
 
     def complete_digest(self, subscriber: Subscriber, record: DigestRecord, next_due: datetime) -> Subscriber:
         """Record the sent mail and move the reader to their next period, in one transaction."""
-        recent = [*subscriber.recent_papers, *record.paper_ids][-RECENT_PAPERS:]
+        recent = [*subscriber.recent_papers, *record.paper_ids, *record.trending_ids][-RECENT_PAPERS:]
         updated = subscriber.model_copy(
             update={
                 "last_period": record.period,
