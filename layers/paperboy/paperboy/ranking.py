@@ -124,8 +124,8 @@ def phrases(topic: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 # A few abbreviations readers and abstracts both use, each way round: a topic naming one also
-# searches the other. Kept because `make eval` measures that it helps the lexical side; the
-# semantic side knows them anyway.
+# searches the other. Kept because `make eval` measures that it helps (README "Ranking"); a bonus
+# for a topic's words standing together as a phrase was measured too, and hurt, so there is none.
 _ABBREVIATIONS: dict[str, str] = {
     "rl": "reinforcement learning",
     "rlhf": "reinforcement learning from human feedback",
@@ -205,7 +205,7 @@ AUTHOR_SCORE = 3.0
 CATEGORY_SCORE = 0.45
 # Feedback: the cosine to the reader's profile vector (or, without vectors, BM25 likeness to the
 # rated titles) moves a relevant paper's score by up to this much.
-FEEDBACK_WEIGHT = 0.25
+FEEDBACK_WEIGHT = 0.5
 FEEDBACK_RECENT = 10
 # Rocchio: a rating adds (more) or subtracts (less) the paper's vector, earlier ones decayed.
 ROCCHIO_MORE = 1.0
@@ -302,6 +302,8 @@ class RankingIndex:
             for text, weight in (
                 (paper.title, TITLE_WEIGHT),
                 (paper.summary, 1),
+                # HF's AI summary restates the abstract in plainer words (absent from arXiv papers).
+                (paper.ai_summary, 1),
                 *((keyword, KEYWORD_WEIGHT) for keyword in paper.keywords),
             ):
                 sequence, joined = _words(text)
@@ -449,13 +451,17 @@ class RankingIndex:
 
     def _similar(self, liked: LikedPaper) -> np.ndarray:
         """Per paper, its likeness to a rated paper: the cosine of their vectors where both have one,
-        else its BM25 score for the rated title over the best candidate's."""
+        else its BM25 score for the rated title over the best other candidate's."""
         own = self._number.get(liked.id)
-        if own is not None and self._has_vector[own]:
-            similar = self._matrix @ self._matrix[own]
-            lexical = self._topic(liked.title).lexical
-            return np.where(self._has_vector, similar, lexical)
-        return self._topic(liked.title).lexical
+        scores, _ = self._bm25(_query(liked.title))
+        if own is not None:
+            scores[own] = 0.0
+        lexical = scores / max(float(scores.max()) if len(scores) else 0.0, 1e-9)
+        if own is not None:
+            lexical[own] = 1.0
+            if self._has_vector[own]:
+                return np.where(self._has_vector, self._matrix @ self._matrix[own], lexical)
+        return lexical
 
     def _feedback(
         self, feedback: Feedback, profile: np.ndarray | None
