@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import io
 import json
 import os
@@ -20,13 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import numpy as np
 from moto.core.botocore_stubber import BotocoreStubber
 
 from benchmarks import coldstart
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
+from paperboy import vectors
 from paperboy.mailer import OutboundMail, build_mime
-from paperboy.models import Paper
+from paperboy.models import Paper, Pick
 from paperboy.ranking import RankingIndex, rank
 from paperboy.readers import Feedback, ReaderSettings
 from paperboy.render import DigestView, Renderer
@@ -70,9 +73,27 @@ def corpus() -> list[Paper]:
         papers.extend(found)
     rng = random.Random(7)
     # The corpus has no authors: give each paper a few so that author follows cost what they cost.
+    # Vectors are random unit vectors: what a dot product costs does not depend on what it means.
     return [
-        paper.model_copy(update={"authors": tuple(rng.sample(AUTHORS, 3))}) for paper in papers[:CANDIDATES]
+        paper.model_copy(
+            update={
+                "authors": tuple(rng.sample(AUTHORS, 3)),
+                "vector": _vector(rng),
+                "vector_model": vectors.MODEL,
+            }
+        )
+        for paper in papers[:CANDIDATES]
     ]
+
+
+def _vector(rng: random.Random) -> bytes:
+    return vectors.pack(np.array([rng.gauss(0.0, 1.0) for _ in range(vectors.DIM)]))
+
+
+@functools.cache
+def _topic_vectors() -> dict[str, bytes]:
+    rng = random.Random(13)
+    return {topic: _vector(rng) for topic in TOPICS}
 
 
 def readers(count: int, seed: int = 11) -> list[ReaderSettings]:
@@ -90,16 +111,35 @@ def readers(count: int, seed: int = 11) -> list[ReaderSettings]:
     return made
 
 
+def _rank(index: RankingIndex, settings: ReaderSettings, feedback: Feedback) -> tuple[list[Pick], list[Pick]]:
+    """A reader's picks and "Also trending", as DigestSender computes them, with topic vectors."""
+    topic_vectors = {topic: _topic_vectors()[topic] for topic in settings.topics}
+    picks = rank(index, settings, feedback, count=settings.count, topic_vectors=topic_vectors)
+    shown = {pick.paper.id for pick in picks}
+    trending = index.also_trending(settings, shown) if picks and settings.topics else []
+    return picks, trending
+
+
+def ranking_only(index: RankingIndex, profiles: list[ReaderSettings]) -> float:
+    """Microseconds of CPU per reader for ranking alone (picks and Also trending)."""
+    feedback = Feedback()
+    started = time.process_time()
+    for settings in profiles:
+        _rank(index, settings, feedback)
+    return 1e6 * (time.process_time() - started) / len(profiles)
+
+
 def _one_pass(index: RankingIndex, renderer: Renderer, profiles: list[ReaderSettings]) -> float:
     started = time.process_time()
     feedback = Feedback()
     for number, settings in enumerate(profiles):
-        picks = rank(index, settings, feedback, count=settings.count)
+        picks, trending = _rank(index, settings, feedback)
         view = DigestView(
             reader_email=f"reader{number}@example.org",
             domain="papers.example.org",
             local_date=date(2026, 11, 23),
             picks=picks,
+            also_trending=trending,
             settings=settings,
             unsubscribe_url=f"https://u.example.org/unsubscribe/r{number}.abcdefghijklmnop",
             reply_address=f"reply+r{number}.abcdefghijklmnop@papers.example.org",
@@ -136,6 +176,7 @@ def throughput(size: int, runs: int) -> dict[str, Any]:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     median = statistics.median(seconds)
+    rank_us = statistics.median(ranking_only(index, profiles) for _ in range(runs))
     return {
         "readers": size,
         "candidate_papers": len(papers),
@@ -143,6 +184,7 @@ def throughput(size: int, runs: int) -> dict[str, Any]:
         "median_seconds": round(median, 3),
         "digests_per_second_per_core": round(size / median),
         "per_digest_ms": round(1000 * median / size, 3),
+        "ranking_us_per_reader": round(rank_us, 1),
         "index_build_ms": round(1000 * index_seconds, 2),
         "traced_peak_mib": round(peak / 2**20, 2),
         "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -468,13 +510,14 @@ def checks(results: dict[str, Any]) -> dict[str, bool]:
 
 def table(results: dict[str, Any]) -> str:
     lines = [
-        "readers  digests/s/core  ms/digest  index ms  traced peak MiB  max RSS MiB",
-        "-------  --------------  ---------  --------  ---------------  -----------",
+        "readers  digests/s/core  ms/digest  rank µs  index ms  traced peak MiB  max RSS MiB",
+        "-------  --------------  ---------  -------  --------  ---------------  -----------",
     ]
     for row in results["ranking_and_rendering"]:
         lines.append(
             f"{row['readers']:>7}  {row['digests_per_second_per_core']:>14}  {row['per_digest_ms']:>9}  "
-            f"{row['index_build_ms']:>8}  {row['traced_peak_mib']:>15}  {row['max_rss_mib']:>11}"
+            f"{row['ranking_us_per_reader']:>7}  {row['index_build_ms']:>8}  {row['traced_peak_mib']:>15}  "
+            f"{row['max_rss_mib']:>11}"
         )
     fan = results["fan_out"]
     limited = results["ses_limited_fan_out"]

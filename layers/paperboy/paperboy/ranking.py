@@ -123,6 +123,15 @@ def phrases(topic: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((shown, sequence) for sequence, shown in found.items())
 
 
+@lru_cache(maxsize=16384)
+def _surface(topic: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """A topic's content stems, and for each the word the reader wrote ("clouds" for "cloud")."""
+    sequence, _ = _words(topic)
+    written = [w for t in _TOKEN.findall(fold(topic)) for w in _COMPOUND_SPLIT.split(t) if w]
+    surface = {_stem(word): word for word in written}
+    return tuple(sequence), {word: surface.get(word, word) for word in sequence}
+
+
 # A few abbreviations readers and abstracts both use, each way round: a topic naming one also
 # searches the other. Kept because `make eval` measures that it helps (README "Ranking"); a bonus
 # for a topic's words standing together as a phrase was measured too, and hurt, so there is none.
@@ -261,6 +270,10 @@ def _short(text: str, limit: int = 50) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip(" ,:;-") + "…"
 
 
+def _pick(paper: Paper, score: float, reasons: tuple[str, ...]) -> Pick:
+    return Pick(paper=paper, score=round(score, 4), reasons=reasons)
+
+
 def _upvotes(count: int) -> str:
     return f"trending: {count} upvote{'s' if count != 1 else ''}"
 
@@ -360,6 +373,9 @@ class RankingIndex:
         self._topic_cache: dict[str, _TopicMatch] = {}
         self._exclude_cache: dict[str, frozenset[int]] = {}
         self._author_cache: dict[str, dict[int, str]] = {}
+        self._scored_cache: dict[tuple[str, bytes | None], tuple[np.ndarray, np.ndarray | None]] = {}
+        self._mentions_cache: dict[tuple[int, str], list[str]] = {}
+        self._reason_cache: dict[tuple[int, str, bool], str] = {}
 
     def __len__(self) -> int:
         return len(self.papers)
@@ -396,16 +412,22 @@ class RankingIndex:
 
     def _mentions(self, number: int, topic: str) -> list[str]:
         """The topic's phrases the paper uses as phrases, or else its rarest words the paper uses."""
+        key = (number, topic)
+        cached = self._mentions_cache.get(key)
+        if cached is not None:
+            return cached
         text = self._text[number]
-        found = [shown for shown, words in phrases(topic) if f" {' '.join(words)} " in text]
-        if found:
-            return found[:MAX_REASONS]
-        sequence, _ = _words(topic)
-        surface = {_stem(w): w for t in _TOKEN.findall(fold(topic)) for w in _COMPOUND_SPLIT.split(t) if w}
-        present = sorted(
-            {word for word in sequence if f" {word} " in text}, key=lambda word: -self._idf.get(word, 0.0)
-        )
-        return [surface.get(word, word) for word in present[:MAX_REASONS]]
+        found = [shown for shown, words in phrases(topic) if f" {' '.join(words)} " in text][:MAX_REASONS]
+        if not found:
+            stemmed, surface = _surface(topic)
+            present = sorted(
+                {word for word in stemmed if f" {word} " in text}, key=lambda word: -self._idf.get(word, 0.0)
+            )
+            found = [surface[word] for word in present[:MAX_REASONS]]
+        if len(self._mentions_cache) >= _CACHE_LIMIT * 4:
+            self._mentions_cache.clear()
+        self._mentions_cache[key] = found
+        return found
 
     def _excluded_by(self, term: str) -> frozenset[int]:
         """Papers that mention an excluded term (any of its phrases) as a phrase, never scattered."""
@@ -497,22 +519,34 @@ class RankingIndex:
         count = len(self.papers)
         per_topic: list[tuple[str, np.ndarray, np.ndarray | None]] = []
         for topic in topics:
-            match = self._topic(topic)
-            packed = topic_vectors.get(topic)
-            lexical_pass = (match.lexical >= LEXICAL_THRESHOLD) & (match.absolute >= LEXICAL_FLOOR)
-            lexical_score = np.where(lexical_pass, match.lexical, 0.0)
-            if packed is None:
-                per_topic.append((topic, lexical_score, None))
-                continue
-            cosines = self._matrix @ vectors.unpack(packed)
-            fused = self._fused(cosines, match)
-            fused = np.where(fused >= FUSED_THRESHOLD, fused, 0.0)
-            per_topic.append((topic, np.where(self._has_vector, fused, lexical_score), cosines))
+            per_topic.append((topic, *self._scored(topic, topic_vectors.get(topic))))
         if not per_topic:
             return np.zeros(count), per_topic
         stacked = np.vstack([scores for _, scores, _ in per_topic])
         best = stacked.max(axis=0)
         return best + EXTRA_TOPIC_SHARE * (stacked.sum(axis=0) - best), per_topic
+
+    def _scored(self, topic: str, packed: bytes | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """One topic's relevance per paper (0 below the threshold) and its cosines; cached, since
+        readers who wrote the same topic the same way share its text and its vector."""
+        key = (topic, packed)
+        cached = self._scored_cache.get(key)
+        if cached is not None:
+            return cached
+        match = self._topic(topic)
+        lexical_pass = (match.lexical >= LEXICAL_THRESHOLD) & (match.absolute >= LEXICAL_FLOOR)
+        lexical_score = np.where(lexical_pass, match.lexical, 0.0)
+        if packed is None:
+            result: tuple[np.ndarray, np.ndarray | None] = (lexical_score, None)
+        else:
+            cosines = self._matrix @ vectors.unpack(packed)
+            fused = self._fused(cosines, match)
+            fused = np.where(fused >= FUSED_THRESHOLD, fused, 0.0)
+            result = (np.where(self._has_vector, fused, lexical_score), cosines)
+        if len(self._scored_cache) >= _CACHE_LIMIT:
+            self._scored_cache.clear()
+        self._scored_cache[key] = result
+        return result
 
     def _fused(self, cosines: np.ndarray, match: _TopicMatch) -> np.ndarray:
         """Per paper, one topic's semantic and lexical evidence on one scale.
@@ -587,7 +621,8 @@ class RankingIndex:
         if excluded:
             relevant[list(excluded)] = False
         candidates = np.flatnonzero(relevant)
-        order = sorted(candidates.tolist(), key=lambda n: (-score[n], self._rank_of[n]))[:limit]
+        # Best score first; ties in trending order.
+        order = candidates[np.lexsort((self._rank_of[candidates], -score[candidates]))][:limit].tolist()
 
         picks: list[Pick] = []
         for number in order:
@@ -601,25 +636,38 @@ class RankingIndex:
                     reasons.append(f'like "{_short(source.title)}" you liked')
             if not focused:
                 reasons.append(_upvotes(paper.upvotes))
-            picks.append(Pick(paper=paper, score=round(float(score[number]), 4), reasons=tuple(reasons)))
+            picks.append(_pick(paper, float(score[number]), tuple(reasons)))
         return picks
 
     def _topic_reasons(
         self, number: int, per_topic: list[tuple[str, np.ndarray, np.ndarray | None]]
     ) -> list[str]:
         """What matched, best topic first: the words it mentions, or its closeness in meaning."""
-        reasons: list[str] = []
-        for topic, scores, cosines in sorted(per_topic, key=lambda item: -float(item[1][number])):
-            if scores[number] <= 0:
-                continue
-            mentioned = self._mentions(number, topic)
-            lexical = float(self._topic(topic).lexical[number])
-            semantic = cosines is not None and self._has_vector[number]
-            if mentioned and (not semantic or lexical >= LEXICAL_THRESHOLD):
-                reasons.append("mentions " + ", ".join(f"“{_short(m, SHOWN_TOPIC)}”" for m in mentioned))
-            else:
-                reasons.append(f"close to your interest “{_short(topic, SHOWN_TOPIC)}”")
-        return reasons
+        matched = [
+            (-float(scores[number]), topic, cosines is not None)
+            for topic, scores, cosines in per_topic
+            if scores[number] > 0
+        ]
+        if len(matched) > 1:
+            matched.sort()
+        return [self._reason(number, topic, semantic) for _, topic, semantic in matched]
+
+    def _reason(self, number: int, topic: str, semantic: bool) -> str:
+        """Why a paper matched a topic, cached: the same papers match the same topics all hour."""
+        key = (number, topic, semantic)
+        cached = self._reason_cache.get(key)
+        if cached is not None:
+            return cached
+        mentioned = self._mentions(number, topic)
+        lexical = float(self._topic(topic).lexical[number])
+        if mentioned and (not (semantic and self._has_vector[number]) or lexical >= LEXICAL_THRESHOLD):
+            reason = "mentions " + ", ".join(f"“{_short(m, SHOWN_TOPIC)}”" for m in mentioned)
+        else:
+            reason = f"close to your interest “{_short(topic, SHOWN_TOPIC)}”"
+        if len(self._reason_cache) >= _CACHE_LIMIT * 4:
+            self._reason_cache.clear()
+        self._reason_cache[key] = reason
+        return reason
 
     def _plain_trending(self, excluded: set[int], limit: int) -> list[Pick]:
         picks: list[Pick] = []
@@ -628,7 +676,7 @@ class RankingIndex:
                 continue
             paper = self.papers[number]
             score = round(float(self._popularity[number]), 4)
-            picks.append(Pick(paper=paper, score=score, reasons=(_upvotes(paper.upvotes),)))
+            picks.append(_pick(paper, score, (_upvotes(paper.upvotes),)))
             if len(picks) == limit:
                 break
         return picks
