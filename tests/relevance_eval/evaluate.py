@@ -182,17 +182,25 @@ class Vectors:
 # -- rows ---------------------------------------------------------------------------------------------
 
 
+# Bumped whenever `constants` changes the ranking module: an index built (and its per-topic caches
+# filled) under other constants is then built again.
+_generation = 0
+
+
 @contextlib.contextmanager
 def constants(values: dict[str, float]) -> Iterator[None]:
     """Ranking constants set for a block (the fit), and its per-index caches dropped."""
+    global _generation
     before = {name: getattr(ranking, name) for name in values}
     for name, value in values.items():
         setattr(ranking, name, value)
+    _generation += 1
     try:
         yield
     finally:
         for name, value in before.items():
             setattr(ranking, name, value)
+        _generation += 1
 
 
 class NewRow:
@@ -223,12 +231,15 @@ class NewRow:
                 vector_model=MODEL if vectors is not None else "",
             )
         self.pool = CandidatePool(papers=_Shelf(papers))  # type: ignore[arg-type]
+        self.generation = _generation
         # Only `pick` is used: it reads nothing but the pool.
         self.sender = DigestSender(store=None, pool=self.pool, renderer=None, mailer=None, links=None)  # type: ignore[arg-type]
 
     def __call__(self, profile: Profile) -> list[str]:
-        index = self.pool.index(NOW, 3)
-        index._topic_cache.clear()
+        if self.generation != _generation:
+            self.pool = CandidatePool(papers=self.pool.papers)
+            self.sender.pool = self.pool
+            self.generation = _generation
         return [pick.paper.id for pick in self.sender.pick(self.readers[profile.id], NOW)]
 
 
