@@ -68,6 +68,10 @@ def test_set_and_status_change_a_reader(admin, stack):
     status, out = command(admin, stack, "status", "bo@example.org", "paused")
     assert json.loads(out)["status"] == "paused"
     assert command(admin, stack, "set", "ada@example.org", "count=99")[0] == 1
+    status, out = command(
+        admin, stack, "set", "ada@example.org", "topics=generative models (diffusion, GANs)"
+    )
+    assert status == 0 and json.loads(out)["topics"] == "generative models (diffusion, GANs)"
 
 
 def test_find_export_and_resend(admin, stack):

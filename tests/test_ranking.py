@@ -14,7 +14,8 @@ import pytest
 from paperboy import vectors
 from paperboy.embedding import paper_text
 from paperboy.models import Paper, Pick
-from paperboy.ranking import RankingIndex, moved_profile, phrases, rank
+from paperboy.profiles import moved_profile
+from paperboy.ranking import RankingIndex, phrases, rank
 from paperboy.readers import Feedback, LikedPaper, ReaderSettings
 from paperboy.sources.hf import parse_items
 

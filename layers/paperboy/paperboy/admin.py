@@ -141,7 +141,10 @@ class Admin:
 def _typed(changes: dict[str, str]) -> dict[str, Any]:
     typed: dict[str, Any] = {}
     for key, value in changes.items():
-        if key in ("topics", "excludes", "authors", "categories"):
+        if key == "topics":
+            # Split as a reader's topics line is: "models (diffusion, GANs)" stays one topic.
+            typed[key] = value
+        elif key in ("excludes", "authors", "categories"):
             typed[key] = [part.strip() for part in value.split(",") if part.strip()]
         else:
             typed[key] = value

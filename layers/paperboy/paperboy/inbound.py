@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from paperboy import subscriptions
 from paperboy.commands import Command, CommandKind, apply, help_text, parse_commands
 from paperboy.mailer import Mailer, OutboundMail
-from paperboy.ranking import moved_profile
+from paperboy.profiles import moved_profile
 from paperboy.readers import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
 from paperboy.render import NoticeView, Renderer, settings_summary
 from paperboy.replies import InboundMessage

@@ -42,7 +42,7 @@ from paperboy import vectors
 from paperboy.models import Paper, Pick
 from paperboy.readers import Feedback, LikedPaper, ReaderSettings
 
-__all__ = ["RankingIndex", "moved_profile", "phrases", "rank", "stems"]
+__all__ = ["RankingIndex", "phrases", "rank", "stems"]
 
 # ---------------------------------------------------------------------------------------------------
 # Tokens
@@ -216,10 +216,6 @@ CATEGORY_SCORE = 0.45
 # rated titles) moves a relevant paper's score by up to this much.
 FEEDBACK_WEIGHT = 0.5
 FEEDBACK_RECENT = 10
-# Rocchio: a rating adds (more) or subtracts (less) the paper's vector, earlier ones decayed.
-ROCCHIO_MORE = 1.0
-ROCCHIO_LESS = 1.0
-ROCCHIO_DECAY = 0.8
 # A pick says "like X you liked" from this similarity on.
 LIKENESS_SHOWN = 0.55
 # Popularity (log upvotes, 0..1 over the index) lifts a relevant paper's score by at most this share.
@@ -686,23 +682,6 @@ class RankingIndex:
     ) -> list[Pick]:
         """The day's most upvoted papers beside a reader's picks: none excluded, picked or sent."""
         return self._plain_trending(self._excluded(settings, exclude_ids), count)
-
-
-def moved_profile(profile: bytes | None, paper_vector: bytes, *, more: bool) -> bytes:
-    """The reader's profile after `more N` (towards the paper) or `less N` (away from it).
-
-    Rocchio's update without its query term (the topics stay the query, with their own vectors):
-    the profile is the decayed sum of the rated papers' vectors, liked ones added and others
-    subtracted, so recent ratings weigh most and one old rating fades rather than ruling for good.
-    """
-    moved = vectors.unpack(paper_vector) * (ROCCHIO_MORE if more else -ROCCHIO_LESS)
-    if profile is not None:
-        moved = moved + ROCCHIO_DECAY * vectors.unpack(profile)
-    norm = float(np.linalg.norm(moved))
-    if norm < 1e-6:
-        # Rated once each way: nothing learned yet.
-        return vectors.pack(vectors.unpack(paper_vector) * (1.0 if more else -1.0))
-    return vectors.pack(moved / norm)
 
 
 def rank(
