@@ -574,11 +574,12 @@ def test_a_rocchio_profile_decays_old_ratings():
     assert vectors.unpack(away) @ vectors.unpack(first) < -0.99
 
 
-def test_also_trending_is_the_top_papers_not_picked_excluded_or_sent():
+def test_also_trending_is_the_days_top_papers_not_picked_excluded_or_sent():
     index = corpus_index()
     reader = ReaderSettings(topics=("reinforcement learning",), excludes=("diffusion",))
     picks = rank(index, reader, NO_FEEDBACK)
-    top = sorted(corpus(), key=lambda paper: -paper.upvotes)
+    newest = max(paper.day for paper in corpus())
+    top = sorted((p for p in corpus() if p.day == newest), key=lambda paper: -paper.upvotes)
     sent = top[0].id
     shown = index.also_trending(reader, {sent, *(pick.paper.id for pick in picks)})
     assert len(shown) == 3

@@ -363,6 +363,7 @@ class RankingIndex:
         scale = math.log1p(top) if top > 0 else 1.0
         self._popularity = np.array([math.log1p(max(p.upvotes, 0)) / scale for p in self.papers])
         self._trending = tuple(sorted(range(count), key=lambda n: _trending_key(self.papers[n])))
+        self._newest = max((paper.day for paper in self.papers), default=None)
         self._rank_of = np.zeros(count, dtype=np.int64)
         for place, number in enumerate(self._trending):
             self._rank_of[number] = place
@@ -680,8 +681,11 @@ class RankingIndex:
     def also_trending(
         self, settings: ReaderSettings, exclude_ids: Collection[str], count: int = 3
     ) -> list[Pick]:
-        """The day's most upvoted papers beside a reader's picks: none excluded, picked or sent."""
-        return self._plain_trending(self._excluded(settings, exclude_ids), count)
+        """The day's most upvoted papers beside a reader's picks: none excluded, picked or sent.
+        "The day" is the newest day among the candidates: older days' big papers were trending then."""
+        excluded = self._excluded(settings, exclude_ids)
+        excluded |= {number for number, paper in enumerate(self.papers) if paper.day != self._newest}
+        return self._plain_trending(excluded, count)
 
 
 def rank(
