@@ -138,6 +138,30 @@ class PaperStore:
             raise
         return True
 
+    def request_vector(self, paper_id: str, model: str, now: datetime) -> bool:
+        """Make the paper show on the stream as needing a vector of `model` (backfill); False if it
+        has one already or is gone. A vector of another model is dropped: it cannot be compared."""
+        try:
+            self._table.update_item(
+                Key={"id": paper_id},
+                UpdateExpression="SET #requested = :now REMOVE #vector, #model",
+                ConditionExpression=(
+                    "attribute_exists(#id) AND (attribute_not_exists(#model) OR #model <> :model)"
+                ),
+                ExpressionAttributeNames={
+                    "#requested": "vector_requested_at",
+                    "#vector": "vector",
+                    "#model": "vector_model",
+                    "#id": "id",
+                },
+                ExpressionAttributeValues={":now": now.isoformat(), ":model": model},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def get(self, paper_id: str) -> Paper | None:
         item = self._table.get_item(Key={"id": paper_id}).get("Item")
         return paper_from_item(item) if item else None
