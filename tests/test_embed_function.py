@@ -3,6 +3,8 @@ streams, without clobbering concurrent changes and without reacting to its own w
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -271,3 +273,39 @@ def test_removing_a_topic_prunes_its_vector_without_the_model(papers, store):
     assert indexer.apply([_reader_change(store, "2")]).readers == 1
     assert store.get("r1").topic_vectors == {"robotics": reader.topic_vectors["robotics"]}
     assert len(model.calls) == 1
+
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+
+
+def _sample(name: str, stack, logical: str) -> dict:
+    """A sample event of events/, pointed at the local stack's table (binary values stay base64)."""
+    event = json.loads((EVENTS / name).read_text())
+    for record in event["Records"]:
+        table = record["eventSourceARN"].split(":table/", 1)[1].split("/", 1)[0]
+        record["eventSourceARN"] = record["eventSourceARN"].replace(
+            table, stack.template.attributes[logical]["Ref"]
+        )
+    return event
+
+
+def test_the_sample_events_as_lambda_delivers_them(stack):
+    stack.streams = []  # the rows below reach the function only through the sample events
+    papers = PaperStore(stack.table("PapersTable"))
+    paper = json.loads((EVENTS / "embed_new_paper.json").read_text())["Records"][0]["dynamodb"]["NewImage"]
+    papers.upsert(_paper(paper["id"]["S"], paper["title"]["S"]), NOW)
+    store = stack.subscribers
+    store.create(_reader(("speech recognition", "3D point clouds")))
+    embed = stack.functions["EmbedFunction"]
+
+    assert embed.invoke(_sample("embed_new_paper.json", stack, "PapersTable")) == {"batchItemFailures": []}
+    assert papers.get(paper["id"]["S"]).vector_model == vectors.MODEL
+
+    event = _sample("embed_topics_changed.json", stack, "SubscribersTable")
+    assert embed.invoke(event) == {"batchItemFailures": []}
+    kept = base64.b64decode(
+        event["Records"][0]["dynamodb"]["NewImage"]["topic_vectors"]["M"]["speech recognition"]["B"]
+    )
+    reader = store.get("r1")
+    assert reader.topic_vectors["speech recognition"] == kept  # decoded, not re-embedded
+    assert set(reader.topic_vectors) == {"speech recognition", "3D point clouds"}

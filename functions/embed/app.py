@@ -51,12 +51,16 @@ def _plain(value: dict[str, Any]) -> Any:
     return _DESERIALIZER.deserialize(value)
 
 
+TABLES = {SETTINGS.papers_table: "papers", SETTINGS.subscribers_table: "subscribers"}
+
+
 def _change(record: dict[str, Any]) -> Change:
+    # arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL
     table = record["eventSourceARN"].split(":table/", 1)[1].split("/", 1)[0]
     image = record["dynamodb"].get("NewImage")
     return Change(
         sequence=record["dynamodb"]["SequenceNumber"],
-        table="papers" if table == SETTINGS.papers_table else "subscribers",
+        table=TABLES[table],
         image={key: _plain(value) for key, value in image.items()} if image else None,
     )
 
