@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 from moto import mock_aws
 from samtranslator.yaml_helper import yaml_parse
 
+from local_stack.embeddings import local_model_dir
 from local_stack.sources import SourceFixtures, SourceServer
 from local_stack.template import TEMPLATE
 from paperboy.embedding import Embedder
@@ -57,15 +57,10 @@ class Corpus:
         return path
 
 
-def model_dir() -> Path:
-    """Where `make model` put the sentence model's files (MODEL_DIR, else the repository's .models)."""
-    return Path(os.environ.get("MODEL_DIR") or Path(__file__).resolve().parents[1] / ".models" / "minilm")
-
-
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     """The real sentence model, loaded once per test session."""
-    folder = model_dir()
+    folder = local_model_dir()
     if not (folder / "model.onnx").is_file():
         pytest.fail(f"no model files in {folder}: run `make model` (the Makefile's test targets do)")
     return Embedder.load(folder)

@@ -13,13 +13,13 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
 import boto3
 from pydantic import ValidationError
 
-from paperboy import clock, subscriptions, wiring
+from paperboy import clock, subscriptions, vectors, wiring
 from paperboy.digests import DigestSender
 from paperboy.readers import ReaderSettings, Status, Subscriber
 from paperboy.settings import Settings
@@ -118,6 +118,26 @@ class Admin:
         picks = self.sender.picks_by_id(record.paper_ids, "sent again on request")
         return self.sender.mailer.send(self.sender.compose(reader, period, picks))
 
+    def backfill(self, days: int, now: datetime) -> dict[str, int]:
+        """Ask the Embed function for the vectors that papers of the last `days` days and readers lack.
+
+        Nothing is embedded here (the operator's machine needs no model): each item lacking a vector
+        of the current model is touched, its change reaches the Embed function through the table's
+        stream, and the vectors follow within seconds. Running it again touches only what still lacks.
+        """
+        papers = wiring.paper_store(self.settings)
+        touched_papers = 0
+        for offset in range(days):
+            for paper in papers.papers_of_day(now.date() - timedelta(days=offset)):
+                if paper.vector_model != vectors.MODEL:
+                    touched_papers += papers.request_vector(paper.id, vectors.MODEL, now)
+        touched_readers = 0
+        for reader in self.store.all():
+            current = reader.vector_model == vectors.MODEL
+            if not current or any(topic not in reader.topic_vectors for topic in reader.settings.topics):
+                touched_readers += self.store.request_vectors(reader.id, now)
+        return {"papers": touched_papers, "readers": touched_readers}
+
     def export(self) -> list[dict[str, Any]]:
         return [_row(reader) for reader in self.store.all()]
 
@@ -198,6 +218,11 @@ def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = N
     resend = commands.add_parser("resend", help="send a period's digest again, on purpose")
     resend.add_argument("who")
     resend.add_argument("period", type=date.fromisoformat)
+    backfill = commands.add_parser(
+        "backfill",
+        help="have the Embed function embed papers of the last DAYS days and readers lacking vectors",
+    )
+    backfill.add_argument("--days", type=int, default=3)
     arguments = parser.parse_args(list(argv))
     now = now or clock.now()
     try:
@@ -232,6 +257,8 @@ def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = N
             result = _row(admin.set_settings(arguments.who, pairs, now))
         elif arguments.command == "status":
             result = _row(admin.set_status(arguments.who, arguments.status, now))
+        elif arguments.command == "backfill":
+            result = admin.backfill(arguments.days, now)
         else:
             result = {"message_id": admin.resend(arguments.who, arguments.period, now)}
     except AdminError as error:

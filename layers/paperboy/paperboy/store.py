@@ -49,7 +49,8 @@ def _to_item(paper: Paper) -> dict[str, Any]:
     return item
 
 
-def _from_item(item: dict[str, Any]) -> Paper:
+def paper_from_item(item: dict[str, Any]) -> Paper:
+    """A stored row (or a stream image of one) as a Paper."""
     fields = {name: item[name] for name in Paper.model_fields if name in item}
     for number in ("upvotes", "comments"):
         if number in fields:
@@ -137,9 +138,33 @@ class PaperStore:
             raise
         return True
 
+    def request_vector(self, paper_id: str, model: str, now: datetime) -> bool:
+        """Make the paper show on the stream as needing a vector of `model` (backfill); False if it
+        has one already or is gone. A vector of another model is dropped: it cannot be compared."""
+        try:
+            self._table.update_item(
+                Key={"id": paper_id},
+                UpdateExpression="SET #requested = :now REMOVE #vector, #model",
+                ConditionExpression=(
+                    "attribute_exists(#id) AND (attribute_not_exists(#model) OR #model <> :model)"
+                ),
+                ExpressionAttributeNames={
+                    "#requested": "vector_requested_at",
+                    "#vector": "vector",
+                    "#model": "vector_model",
+                    "#id": "id",
+                },
+                ExpressionAttributeValues={":now": now.isoformat(), ":model": model},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def get(self, paper_id: str) -> Paper | None:
         item = self._table.get_item(Key={"id": paper_id}).get("Item")
-        return _from_item(item) if item else None
+        return paper_from_item(item) if item else None
 
     def papers_of_day(self, day: date) -> list[Paper]:
         """The day's papers, most upvoted first."""
@@ -151,7 +176,7 @@ class PaperStore:
         }
         while True:
             page = self._table.query(**query)
-            papers.extend(_from_item(item) for item in page.get("Items", []))
+            papers.extend(paper_from_item(item) for item in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 return papers
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

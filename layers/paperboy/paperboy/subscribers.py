@@ -226,6 +226,23 @@ class SubscriberStore:
             raise
         return True
 
+    def request_vectors(self, subscriber_id: str, now: datetime) -> bool:
+        """Make the reader's profile show on the stream again, so that the Embed function fills in
+        the topic vectors it lacks (backfill). The version is left alone, as in set_topic_vectors."""
+        try:
+            self._table.update_item(
+                Key={"pk": _sub_key(subscriber_id), "sk": PROFILE},
+                UpdateExpression="SET #requested = :now",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#requested": "vectors_requested_at"},
+                ExpressionAttributeValues={":now": now.isoformat()},
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
     def count_confirmation(self, subscriber_id: str, now: datetime, *, limit: int) -> bool:
         """Count one confirmation mail to the reader today; False once `limit` were sent today."""
         day = now.date().isoformat()
