@@ -310,10 +310,15 @@ def test_less_moves_the_readers_profile_away_from_the_paper_and_the_ack_says_so(
     assert profile is not None and vectors.unpack(profile) @ vectors.unpack(vector) < -0.99
     ack = " ".join(stack.mailbox.delivered[-1].part("plain").split())
     assert "papers close in meaning to it rank lower" in ack
-    # A paper without a vector yet moves no profile; the ack says what will happen instead.
+    # "more 1" then moves it towards paper #1's stored vector (the Embed function made it).
+    first = PaperStore(stack.table("PapersTable")).get(record.paper_ids[0])
+    assert first is not None and first.vector is not None
     reply(stack, **{"from": "ada@example.org", "text": "more 1"})
-    assert reader(stack, "ada@example.org").profile_vector == profile
-    assert "papers sharing its title's words rank higher" in " ".join(
+    moved = reader(stack, "ada@example.org").profile_vector
+    assert moved is not None
+    towards = vectors.unpack(first.vector)
+    assert vectors.unpack(moved) @ towards > vectors.unpack(profile) @ towards
+    assert "papers close in meaning to it rank higher" in " ".join(
         stack.mailbox.delivered[-1].part("plain").split()
     )
 
