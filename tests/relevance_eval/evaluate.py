@@ -37,7 +37,6 @@ DAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 COUNT = 10
 STYLES = ("sentence", "jargon", "broad", "niche", "list")
-ROWS = ("old", "bm25", "new lexical only", "new")
 # The constants `--fit` searches, and the grid.
 GRID: dict[str, Sequence[float]] = {
     "FUSED_THRESHOLD": [round(0.25 + 0.05 * i, 2) for i in range(9)],
@@ -48,15 +47,9 @@ GRID: dict[str, Sequence[float]] = {
 }
 LEXICAL_GRID: dict[str, Sequence[float]] = {
     "LEXICAL_THRESHOLD": [round(0.20 + 0.05 * i, 2) for i in range(12)],
-    "LEXICAL_FLOOR": [0.1, 0.2, 0.3],
-    "IDEAL_SHARE": [0.0, 0.5],
+    "LEXICAL_FLOOR": [0.1, 0.2, 0.25, 0.3, 0.4],
 }
 PRECISION_SHARE = 0.5
-LEXICAL_GRID: dict[str, Sequence[float]] = {
-    "LEXICAL_THRESHOLD": [round(0.20 + 0.05 * i, 2) for i in range(12)],
-    "LEXICAL_FLOOR": [0.1, 0.2, 0.25, 0.3, 0.4],
-    "IDEAL_SHARE": [0.0, 0.25, 0.5],
-}
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ Rules a reader can rely on (`make eval` measures them on a labelled set, README 
 - No topics and no categories: the trending papers (upvotes, then comments, then recency). Followed
   authors come first and feedback lifts or lowers papers within that list; neither ever empties it.
 - Topics or categories: only relevant papers are picked, possibly none (brief: "no matching papers:
-  no email"). A paper is relevant to a topic when its fused score passes one global threshold:
-  SEMANTIC_WEIGHT x the cosine between the paper's vector and the topic's, plus the rest x the
-  topic's BM25 score over the candidates' best (title weighted TITLE_WEIGHT times the abstract). A
-  paper or reader without a vector yet is judged on BM25 alone against LEXICAL_THRESHOLD. A paper is
-  also relevant when it is in one of the reader's categories or by a followed author.
+  no email"). A paper is relevant to a topic when its fused score passes one global threshold,
+  FUSED_THRESHOLD: SEMANTIC_WEIGHT x how far the cosine between the paper's vector and the topic's
+  stands out among the candidates, plus the rest x the topic's BM25 score over the candidates' best
+  (title weighted TITLE_WEIGHT times the abstract); see `RankingIndex._fused`. A paper or reader
+  without a vector yet is judged on BM25 alone against LEXICAL_THRESHOLD. A paper is also relevant
+  when it is in one of the reader's categories or by a followed author.
 - Popularity (log-scaled upvotes) lifts a relevant paper by at most POPULARITY_LIFT of its score, and
   feedback (`more N` / `less N`, the reader's Rocchio profile vector) moves it up or down; neither
   makes an irrelevant paper relevant.
@@ -180,8 +181,9 @@ def _query(topic: str) -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Scoring constants: fitted on `make eval`'s labelled profiles (README "Ranking" gives the figures
-# and the leave-one-profile-out check).
+# Scoring constants. The fused rule's five and the lexical rule's two are fitted by
+# `make eval EVAL_ARGS=--fit` on the labelled profiles (README "Ranking" gives the figures and the
+# leave-one-profile-out check); the rest are chosen, and the README says which were measured.
 # ---------------------------------------------------------------------------------------------------
 
 # BM25 with a title counting TITLE_WEIGHT times the abstract (one long field of the title repeated).
@@ -200,12 +202,10 @@ SEMANTIC_FLOOR = 0.4
 # A paper is relevant to a topic from this fused score on (both vectors present) ...
 FUSED_THRESHOLD = 0.30
 # ... or, without a vector on either side, from this share of the topic's best BM25 score on. Both
-# ways, BM25 counts only from LEXICAL_FLOOR of what the topic scores with every word once in a title.
+# ways, BM25 counts only from LEXICAL_FLOOR of what the topic scores with every word once in a title,
+# so a topic nothing really matches does not crown a paper that only shares its commonest word.
 LEXICAL_THRESHOLD = 0.45
 LEXICAL_FLOOR = 0.1
-# The best candidate's BM25 is floored at this share of the ideal, so a topic nothing really matches
-# does not crown a paper that only shares its commonest word.
-IDEAL_SHARE = 0.0
 # A paper's second and further matching topics add this share of their score.
 EXTRA_TOPIC_SHARE = 0.25
 # Above any topic score even after the lifts: a followed author's papers come first.
@@ -276,9 +276,9 @@ def _upvotes(count: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _TopicMatch:
-    """One topic's lexical view of the candidates: BM25 over the floored best, and the ideal."""
+    """One topic's lexical view of the candidates: BM25 over the best candidate's, and over the ideal."""
 
-    lexical: np.ndarray  # per paper, 0..1 (BM25 / max(best, IDEAL_SHARE x ideal))
+    lexical: np.ndarray  # per paper, 0..1 (BM25 / the best candidate's)
     absolute: np.ndarray  # per paper, BM25 / ideal
 
 
@@ -400,8 +400,7 @@ class RankingIndex:
             return cached
         scores, ideal = self._bm25(_query(topic))
         best = float(scores.max()) if len(scores) else 0.0
-        floor = max(best, IDEAL_SHARE * ideal, 1e-9)
-        match = _TopicMatch(lexical=scores / floor, absolute=scores / max(ideal, 1e-9))
+        match = _TopicMatch(lexical=scores / max(best, 1e-9), absolute=scores / max(ideal, 1e-9))
         if len(self._topic_cache) >= _CACHE_LIMIT:
             self._topic_cache.clear()
         self._topic_cache[topic] = match
