@@ -13,8 +13,10 @@ import pytest
 from moto import mock_aws
 from samtranslator.yaml_helper import yaml_parse
 
+from local_stack.embeddings import local_model_dir
 from local_stack.sources import SourceFixtures, SourceServer
 from local_stack.template import TEMPLATE
+from paperboy.embedding import Embedder
 from paperboy.subscribers import SubscriberStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -53,6 +55,15 @@ class Corpus:
         path = directory / f"{day}.json"
         path.write_text(json.dumps(items))
         return path
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real sentence model, loaded once per test session."""
+    folder = local_model_dir()
+    if not (folder / "model.onnx").is_file():
+        pytest.fail(f"no model files in {folder}: run `make model` (the Makefile's test targets do)")
+    return Embedder.load(folder)
 
 
 @pytest.fixture(scope="session")

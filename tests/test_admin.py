@@ -11,9 +11,11 @@ import pytest
 
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
+from paperboy import vectors
 from paperboy.admin import Admin, run
 from paperboy.readers import ReaderSettings
 from paperboy.settings import Settings
+from paperboy.store import PaperStore
 
 FIXTURES = Path(__file__).parent / "fixtures" / "daily_papers"
 
@@ -68,6 +70,10 @@ def test_set_and_status_change_a_reader(admin, stack):
     status, out = command(admin, stack, "status", "bo@example.org", "paused")
     assert json.loads(out)["status"] == "paused"
     assert command(admin, stack, "set", "ada@example.org", "count=99")[0] == 1
+    status, out = command(
+        admin, stack, "set", "ada@example.org", "topics=generative models (diffusion, GANs)"
+    )
+    assert status == 0 and json.loads(out)["topics"] == "generative models (diffusion, GANs)"
 
 
 def test_find_export_and_resend(admin, stack):
@@ -83,3 +89,36 @@ def test_find_export_and_resend(admin, stack):
     assert len(stack.mailbox.delivered) == before + 1
     assert command(admin, stack, "resend", "ada@example.org", "2026-11-01")[0] == 1
     assert command(admin, stack, "show", "nobody@example.org")[0] == 1
+
+
+def test_backfill_gives_papers_and_readers_stored_before_embedding_their_vectors(corpus, tmp_path):
+    fixtures = SourceFixtures()
+    for day in ("2026-11-21", "2026-11-22", "2026-11-23"):
+        fixtures.hf_days[day] = corpus.write(tmp_path, day, corpus.items(day)[:4])
+    start = datetime(2026, 11, 22, 5, tzinfo=UTC)
+    with LocalStack(domain="papers.example.org", start=start, fixtures=fixtures) as stack:
+        # A deployment from before the Embed function: its stream mappings start after these writes.
+        mappings, stack.streams = stack.streams, []
+        stack.fetch()
+        stack.now += timedelta(days=1)
+        stack.fetch()
+        stack.add_subscriber("ada@example.org", ReaderSettings(topics=("speech recognition", "robotics")))
+        streams = stack.aws.client("dynamodbstreams")
+        for mapping in mappings:
+            mapping.after = mapping.pending(streams)[-1]["dynamodb"]["SequenceNumber"]
+        stack.streams = mappings
+        papers = PaperStore(stack.table("PapersTable"))
+        assert all(p.vector is None for p in papers.papers_of_day(date(2026, 11, 23)))
+
+        admin = Admin(Settings.from_env(stack.functions["SendDigestsFunction"].environment))
+        status, out = command(admin, stack, "backfill", "--days", "2")
+        assert status == 0 and json.loads(out) == {"papers": 8, "readers": 1}
+        stack.drain_streams()  # on AWS the stream reaches the Embed function within seconds
+
+        for day in (date(2026, 11, 22), date(2026, 11, 23)):
+            assert all(p.vector_model == vectors.MODEL for p in papers.papers_of_day(day))
+        assert all(p.vector is None for p in papers.papers_of_day(date(2026, 11, 21)))  # older than --days
+        ada = stack.subscribers.by_email("ada@example.org")
+        assert set(ada.topic_vectors) == {"speech recognition", "robotics"} and ada.version == 0
+        # Run again: nothing lacks a vector, nothing is touched.
+        assert json.loads(command(admin, stack, "backfill", "--days", "2")[1]) == {"papers": 0, "readers": 0}

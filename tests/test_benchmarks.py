@@ -32,8 +32,9 @@ def _results(**changes: Any) -> dict[str, Any]:
         "ranking_and_rendering": [{"digests_per_second_per_core": 2500}],
         "fan_out": {"dynamodb_calls_per_digest": 3.05},
         "cost_per_1000_readers_month": digests.cost_model(FAN),
-        "cold_start": {"SendDigests": {"cold_start_ms": 600}},
+        "cold_start": {"SendDigests": {"cold_start_ms": 600}, "Embed": {"cold_start_ms": 2500}},
         "ses_limited_fan_out": {"waiting_for_ses_rate_share": 0.8},
+        "embedding": {"batch_of_100_share_of_timeout": 0.15},
     }
     results.update(changes)
     return results
@@ -60,7 +61,19 @@ def test_bench_fails_when_any_goal_is_missed(monkeypatch: Any) -> None:
     assert digests.checks(slow_start) == {**digests.checks(_results()), "cold_start_ms": False}
     busy = _results(ses_limited_fan_out={"waiting_for_ses_rate_share": 0.1})
     assert not digests.checks(busy)["waiting_for_ses_rate_share"]
+    slow_model = _results(embedding={"batch_of_100_share_of_timeout": 0.7})
+    assert not digests.checks(slow_model)["embed_batch_of_100_share_of_timeout"]
 
     monkeypatch.setattr(digests, "run", lambda **_: {**slow_start, "fan_out": FAN | slow_start["fan_out"]})
     monkeypatch.setattr(digests, "table", lambda results: "")
     assert bench_cli.main([]) == 1
+
+
+def test_embedding_is_priced_per_day_and_topic_vectors_per_digest() -> None:
+    cost = digests.cost_model(FAN, {"ms_per_paper": 400.0, "embed_memory_mb": 1769, "model_load_ms": 1200})
+    # 60 papers x 0.4 s + a 1.2 s load at 1.73 GB, a request and 3 write units per paper, 30 days.
+    seconds = 1.2 + 60 * 0.4
+    expected = 30 * (seconds * 1769 / 1024 * 0.0000166667 + 0.2e-6 + 60 * 3 * 0.625e-6)
+    assert abs(cost["fixed_usd_month"]["embedding_papers"] - round(expected, 2)) < 1e-9
+    # Three topics' vectors (3 x 400 bytes) in the profile the digest's transaction rewrites.
+    assert cost["usd"]["topic_vectors"] == round(30_000 * 2 * 1200 / 1024 * 0.625e-6, 4)

@@ -18,7 +18,7 @@ from paperboy.commands import (
     help_text,
     parse_commands,
 )
-from paperboy.readers import Format, Frequency, ReaderSettings
+from paperboy.readers import MAX_TOPIC, Format, Frequency, ReaderSettings
 
 TODAY = date(2026, 11, 23)  # a Monday
 K = CommandKind
@@ -285,7 +285,8 @@ def test_prose_is_never_a_command(prose):
         ("categories: cs.CL, speech", "arXiv category"),
         ("topics:", "topics:"),
         ("add topic", "add topic"),
-        (f"topics: {'x' * (MAX_TERM + 1)}", "at most 80 characters"),
+        (f"topics: {'x' * (MAX_TOPIC + 1)}", f"at most {MAX_TOPIC} characters"),
+        (f"exclude: {'x' * (MAX_TERM + 1)}", "at most 80 characters"),
         ("topics: " + ", ".join(f"t{i}" for i in range(21)), "at most 20"),
     ],
 )
@@ -331,7 +332,11 @@ def test_reading_stops_at_a_quote_and_at_end():
 def test_a_reply_that_is_just_yes_please_has_no_command():
     parsed = parse_commands("yes please", today=TODAY)
     assert parsed.commands == [] and parsed.not_understood == ["yes please"]
-    assert parse_commands("", today=TODAY).model_dump() == {"commands": [], "not_understood": []}
+    assert parse_commands("", today=TODAY).model_dump() == {
+        "commands": [],
+        "not_understood": [],
+        "rejected": [],
+    }
 
 
 def test_a_command_line_parses_again_to_the_same_command():
@@ -576,3 +581,52 @@ def test_parse_commands_never_raises_on_command_shaped_text(pieces, today):
         values = [command.line, *command.terms, command.timezone or ""]
         assert all("\r" not in v and "\n" not in v and v.isprintable() for v in values)
     apply(ReaderSettings(), parsed.commands)
+
+
+# -- topics as people write them (issue 9) ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("line", "topics"),
+    [
+        ("topics: speech recognition, robotics", ("speech recognition", "robotics")),
+        (
+            "topics: generative models (diffusion, GANs, flows)",
+            ("generative models (diffusion, GANs, flows)",),
+        ),
+        ("topics: PEFT / LoRA & adapters", ("PEFT / LoRA & adapters",)),
+        ("topics: RL; sim2real", ("RL", "sim2real")),
+        (
+            "topics: medical imaging, especially MRI reconstruction with diffusion models",
+            ("medical imaging, especially MRI reconstruction with diffusion models",),
+        ),
+        (
+            "interests: I'm interested in how networks keep learning new tasks, without forgetting old ones",
+            ("I'm interested in how networks keep learning new tasks, without forgetting old ones",),
+        ),
+        (
+            "add topic graph neural networks and knowledge graphs",
+            ("graph neural networks and knowledge graphs",),
+        ),
+    ],
+)
+def test_a_topics_line_is_split_only_where_the_reader_listed_topics(line, topics):
+    assert one(line).terms == topics
+    settings, described = apply(ReaderSettings(), [one(line)])
+    assert settings.topics == topics
+    # Echoed back as written (semicolons between topics that hold commas themselves).
+    assert described == [f"topics are now: {('; ' if any(',' in t for t in topics) else ', ').join(topics)}"]
+
+
+def test_a_topic_may_be_a_sentence_up_to_300_characters_and_a_longer_one_is_named():
+    sentence = "I work on " + "compressing networks for phones, " * 8 + "mostly"
+    assert len(sentence) <= MAX_TOPIC
+    assert one(f"topics: {sentence}").terms == (sentence,)
+    parsed = parse_commands(f"topics: {sentence} {'x' * MAX_TOPIC}", today=TODAY)
+    assert parsed.commands == [] and parsed.rejected == parsed.not_understood
+    assert f"at most {MAX_TOPIC} characters" in parsed.rejected[0]
+
+
+def test_trending_on_and_off():
+    assert one("trending off").on is False
+    assert one("Also trending: on").on is True
+    settings, described = apply(ReaderSettings(), [one("trending off")])
+    assert settings.trending is False and described == ["“Also trending” section off"]

@@ -236,3 +236,32 @@ def test_digests_are_read_once_per_container_per_hour(stack):
     assert sum(1 for mail in stack.mailbox.delivered if mail.kind == "digest") == 12
     # One hour of sending, one look-back window: three days read once, not once per reader.
     assert sender.pool.reads == 3
+
+
+def test_a_topic_reader_sees_also_trending_below_the_picks_never_twice_and_can_turn_it_off(stack):
+    stack.add_subscriber("rl@example.org", ReaderSettings(topics=("reinforcement learning",), count=5))
+    stack.add_subscriber(
+        "quiet@example.org", ReaderSettings(topics=("reinforcement learning",), trending=False)
+    )
+    stack.add_subscriber("all@example.org", ReaderSettings(count=5))
+    stack.advance(timedelta(hours=4))
+    reader = stack.subscribers.by_email("rl@example.org")
+    record = stack.subscribers.recent_digests(reader.id)[0]
+    assert len(record.paper_ids) == 5 and len(record.trending_ids) == 3
+    assert not set(record.trending_ids) & set(record.paper_ids)
+    text = digests_to(stack, "rl@example.org")[0].part("plain")
+    section = text.split("Also trending (", 1)[1]
+    titles = {p["id"]: p["title"] for day in stack.papers_by_day().values() for p in day}
+    assert all(titles[paper_id] in section for paper_id in record.trending_ids)
+    # Not numbered: "more 6" is not one of them.
+    assert "6. " not in section and "Also trending" in (
+        digests_to(stack, "rl@example.org")[0].part("html") or ""
+    )
+    # Shown once: the next day's section has others.
+    stack.advance(timedelta(days=1))
+    second = stack.subscribers.recent_digests(reader.id)[0]
+    assert second.period > record.period and not set(second.trending_ids) & set(record.trending_ids)
+    # Off by choice, and never for a reader whose picks are the trending papers already.
+    for address in ("quiet@example.org", "all@example.org"):
+        assert "Also trending (" not in digests_to(stack, address)[0].part("plain")
+        assert stack.subscribers.recent_digests(stack.subscribers.by_email(address).id)[0].trending_ids == []

@@ -15,7 +15,9 @@ from test_fetch_papers import metrics
 from local_stack import scenario
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
+from paperboy import vectors
 from paperboy.readers import ReaderSettings, Status
+from paperboy.store import PaperStore
 
 FIXTURES = Path(__file__).parent / "fixtures" / "daily_papers"
 DOMAIN = "papers.example.org"
@@ -438,3 +440,87 @@ def test_a_hostile_reply_from_a_suppressed_reader_gets_no_answer(stack, tmp_path
     before = len(stack.mailbox.delivered)
     hostile_reply(stack, tmp_path, _oversized("ada@example.org"), "ada@example.org")
     assert len(stack.mailbox.delivered) == before
+
+
+# -- interests as people write them, and feedback that learns (issue 9) -----------------------------------
+COMPRESSION = (
+    "I work on compressing deep neural networks — pruning, quantization and knowledge distillation — so "
+    "that large pretrained models can run efficiently on edge devices"
+)
+
+
+def test_a_sentence_mailed_to_subscribe_is_kept_whole_and_confirmed_back(stack):
+    email(
+        stack,
+        **{
+            "from": "ada@example.org",
+            "to": f"subscribe@{DOMAIN}",
+            "subject": "hi",
+            "text": f"topics: {COMPRESSION}",
+        },
+    )
+    assert reader(stack, "ada@example.org").settings.topics == (COMPRESSION,)
+    confirm = stack.mailbox.delivered[-1]
+    assert confirm.kind == "confirm"
+    assert f"Your topics: {COMPRESSION}" in " ".join(confirm.part("plain").split())
+
+
+def test_a_bracketed_list_stays_one_topic_and_a_list_splits(stack):
+    subscribe(stack, "ada@example.org", text="topics: generative models (diffusion, GANs, flows); robotics")
+    assert reader(stack, "ada@example.org").settings.topics == (
+        "generative models (diffusion, GANs, flows)",
+        "robotics",
+    )
+
+
+def test_a_topics_line_that_cannot_be_used_is_named_in_the_confirmation(stack):
+    too_long = "topics: " + "very " * 70 + "long interest"
+    email(
+        stack,
+        **{
+            "from": "bo@example.org",
+            "to": f"subscribe@{DOMAIN}",
+            "subject": "hi",
+            "text": f"Hello!\n{too_long}",
+        },
+    )
+    text = " ".join(stack.mailbox.delivered[-1].part("plain").split())
+    assert "I did not understand" in text and "at most 300 characters" in text
+    # Prose around commands is not echoed to an address nobody has proven yet.
+    assert "Hello!" not in text
+
+
+def test_less_moves_the_readers_profile_away_from_the_paper_and_the_ack_says_so(stack):
+    stack.add_subscriber("ada@example.org", ReaderSettings(count=5))
+    stack.advance(timedelta(hours=4))
+    ada = reader(stack, "ada@example.org")
+    record = stack.subscribers.recent_digests(ada.id)[0]
+    rated = record.paper_ids[2]
+    vector = vectors.pack([1.0, -0.5] + [0.0] * (vectors.DIM - 2))
+    assert PaperStore(stack.table("PapersTable")).set_vector(rated, vector, vectors.MODEL)
+    reply(stack, **{"from": "ada@example.org", "text": "less 3"})
+    profile = reader(stack, "ada@example.org").profile_vector
+    assert profile is not None and vectors.unpack(profile) @ vectors.unpack(vector) < -0.99
+    ack = " ".join(stack.mailbox.delivered[-1].part("plain").split())
+    assert "papers close in meaning to it rank lower" in ack
+    # "more 1" then moves it towards paper #1's stored vector (the Embed function made it).
+    first = PaperStore(stack.table("PapersTable")).get(record.paper_ids[0])
+    assert first is not None and first.vector is not None
+    reply(stack, **{"from": "ada@example.org", "text": "more 1"})
+    moved = reader(stack, "ada@example.org").profile_vector
+    assert moved is not None
+    towards = vectors.unpack(first.vector)
+    assert vectors.unpack(moved) @ towards > vectors.unpack(profile) @ towards
+    assert "papers close in meaning to it rank higher" in " ".join(
+        stack.mailbox.delivered[-1].part("plain").split()
+    )
+
+
+def test_trending_off_and_on_by_reply(stack):
+    subscribe(stack, "ada@example.org")
+    assert reader(stack, "ada@example.org").settings.trending is True
+    reply(stack, **{"from": "ada@example.org", "text": "trending off"})
+    assert reader(stack, "ada@example.org").settings.trending is False
+    assert "“Also trending” section off" in stack.mailbox.delivered[-1].part("plain")
+    reply(stack, **{"from": "ada@example.org", "text": "trending on"})
+    assert reader(stack, "ada@example.org").settings.trending is True

@@ -49,3 +49,77 @@ def test_the_layer_holds_the_pinned_sdk_and_nothing_from_the_developer_tools() -
     assert {"boto3", "botocore", "s3transfer"} <= installed.keys()
     assert not {"moto", "pytest", "awscrt", "pyopenssl", "cryptography", "ruff"} & installed.keys()
     assert (LAYER / "paperboy" / "templates").is_dir()
+
+
+# -- every function within Lambda's size limit; the model only where texts are embedded ----------
+BUILD = ROOT / ".aws-sam" / "build"
+# Lambda's limit on a function's code and all its layers, unzipped.
+UNZIPPED_LIMIT = 250 * 2**20
+
+
+def _size(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file() and not path.is_symlink())
+
+
+def _unzipped_sizes() -> dict[str, int]:
+    """Each function's code plus its layers (Globals' and its own), as `sam build` left them."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    built = yaml_parse((BUILD / "template.yaml").read_text())
+    resources = built["Resources"]
+    global_layers = built.get("Globals", {}).get("Function", {}).get("Layers", [])
+    sizes = {}
+    for logical, spec in resources.items():
+        if spec["Type"] != "AWS::Serverless::Function":
+            continue
+        layers = [*global_layers, *spec["Properties"].get("Layers", [])]
+        folders = [BUILD / spec["Properties"]["CodeUri"]]
+        folders += [BUILD / resources[layer["Ref"]]["Properties"]["ContentUri"] for layer in layers]
+        sizes[logical] = sum(_size(folder) for folder in folders)
+    return sizes
+
+
+def test_every_function_with_its_layers_stays_under_lambdas_unzipped_limit() -> None:
+    sizes = _unzipped_sizes()
+    assert {"EmbedFunction", "SendDigestsFunction", "FetchPapersFunction"} <= sizes.keys()
+    assert {name: size for name, size in sizes.items() if size >= UNZIPPED_LIMIT} == {}
+    # Only the Embed function carries the model: the others are the main layer and their code.
+    assert sizes["EmbedFunction"] > sizes["SendDigestsFunction"] + 40 * 2**20
+
+
+def test_the_model_and_its_runtime_are_only_in_the_embed_layer() -> None:
+    embed = BUILD / "EmbedLayer"
+    assert (embed / "model" / "model.onnx").is_file() and (embed / "model" / "tokenizer.json").is_file()
+    assert (embed / "python" / "onnxruntime").is_dir() and (embed / "python" / "tokenizers").is_dir()
+    assert not (LAYER / "onnxruntime").exists() and not (LAYER / "tokenizers").exists()
+    assert (LAYER / "numpy").is_dir() and not (LAYER / "numpy" / "f2py").exists()
+    assert not list((LAYER / "numpy").rglob("tests"))
+
+
+def test_the_built_embed_layer_embeds_with_nothing_but_the_two_layers() -> None:
+    """Import paths as on Lambda (/opt/python: both layers), in an interpreter without site-packages."""
+    import subprocess
+    import sys
+
+    model = str(BUILD / "EmbedLayer" / "model")
+    script = (
+        "from paperboy.embedding import Embedder\n"
+        f"v = Embedder.load({model!r}).embed(['LiDAR', '3D point clouds', 'speech'])\n"
+        "assert v[0] @ v[1] > v[0] @ v[2], v @ v.T\n"
+        "import onnxruntime, tokenizers\n"
+        "print(onnxruntime.__file__)\n"
+    )
+    environment = {"PYTHONPATH": f"{BUILD / 'EmbedLayer' / 'python'}:{LAYER}", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            f"import sys; sys.path[:0] = {environment['PYTHONPATH'].split(':')!r}\n" + script,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith(str(BUILD / "EmbedLayer" / "python"))

@@ -23,6 +23,7 @@ from local_stack import inbound as local_inbound
 from local_stack.lambdas import RUNTIME_ENVIRONMENT
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
+from local_stack.streams import lambda_record
 from local_stack.web import function_url_event
 from paperboy.readers import ReaderSettings
 
@@ -72,6 +73,7 @@ def _events(stack: LocalStack, reader_id: str) -> dict[str, dict[str, Any]]:
     }
     web = stack.template.function_urls["WebFunction"]
     return {
+        "EmbedFunction": _new_paper_record(stack),
         "FetchPapersFunction": json.loads((EVENTS / "fetch_papers.json").read_text()),
         "PlanDigestsFunction": json.loads((EVENTS / "plan_digests.json").read_text()),
         "PlanShardFunction": json.loads((EVENTS / "plan_shard.json").read_text()),
@@ -108,6 +110,38 @@ def _events(stack: LocalStack, reader_id: str) -> dict[str, dict[str, Any]]:
     }
 
 
+def _new_paper_record(stack: LocalStack) -> dict[str, Any]:
+    """The stream event of a paper just stored: Embed's first invocation loads the model and embeds."""
+    table = stack.template.attributes["PapersTable"]
+    client = stack.aws.client("dynamodb")
+    item = client.scan(TableName=table["Ref"], Limit=1)["Items"][0]
+    image = {key: value for key, value in item.items() if key not in ("vector", "vector_model")}
+    record = {
+        "eventID": "cold",
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "Keys": {"id": image["id"]},
+            "NewImage": image,
+            "SequenceNumber": "1",
+            "SizeBytes": 1,
+            "StreamViewType": "NEW_IMAGE",
+        },
+    }
+    return {"Records": [lambda_record(record, table["StreamArn"])]}
+
+
+def _layer_paths(stack: LocalStack, logical: str, build: Path) -> list[Path]:
+    """The function's layers as Lambda stacks them in /opt/python: Globals' first, then its own."""
+    layers = [
+        *stack.template.globals_of("Function").get("Layers", []),
+        *stack.template.resources()[logical]["Properties"].get("Layers", []),
+    ]
+    return [build / layer["Ref"] / "python" for layer in layers]
+
+
 def run(runs: int = 3, build: Path = BUILD) -> dict[str, Any]:
     layer = build / "PaperboyLayer" / "python"
     if not layer.is_dir():
@@ -133,9 +167,10 @@ def run(runs: int = 3, build: Path = BUILD) -> dict[str, Any]:
                     event_file = Path(folder) / f"{logical}.json"
                     event_file.write_text(json.dumps(events[logical]))
                     task_root = build / logical
+                    layers = _layer_paths(stack, logical, build)
                     environment = {
                         "PATH": os.environ.get("PATH", ""),
-                        "PYTHONPATH": f"{task_root}{os.pathsep}{layer}",
+                        "PYTHONPATH": os.pathsep.join(str(path) for path in [task_root, *layers]),
                         "LAMBDA_TASK_ROOT": str(task_root),
                         "AWS_DEFAULT_REGION": "us-east-1",
                         **RUNTIME_ENVIRONMENT,
@@ -144,6 +179,8 @@ def run(runs: int = 3, build: Path = BUILD) -> dict[str, Any]:
                         "AWS_LAMBDA_FUNCTION_NAME": logical,
                         "POWERTOOLS_METRICS_DISABLED": "false",
                     }
+                    if "MODEL_DIR" in function.environment:  # /opt/model: the Embed layer's model folder
+                        environment["MODEL_DIR"] = str(build / "EmbedLayer" / "model")
                     samples = []
                     for _ in range(runs):
                         done = subprocess.run(

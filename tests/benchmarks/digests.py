@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import io
 import json
 import os
@@ -20,13 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import numpy as np
 from moto.core.botocore_stubber import BotocoreStubber
 
-from benchmarks import coldstart
+from benchmarks import coldstart, embedding
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack, sqs_record
+from paperboy import vectors
 from paperboy.mailer import OutboundMail, build_mime
-from paperboy.models import Paper
+from paperboy.models import Paper, Pick
 from paperboy.queue import WORKERS
 from paperboy.ranking import RankingIndex, rank
 from paperboy.readers import Feedback, ReaderSettings
@@ -72,9 +75,27 @@ def corpus() -> list[Paper]:
         papers.extend(found)
     rng = random.Random(7)
     # The corpus has no authors: give each paper a few so that author follows cost what they cost.
+    # Vectors are random unit vectors: what a dot product costs does not depend on what it means.
     return [
-        paper.model_copy(update={"authors": tuple(rng.sample(AUTHORS, 3))}) for paper in papers[:CANDIDATES]
+        paper.model_copy(
+            update={
+                "authors": tuple(rng.sample(AUTHORS, 3)),
+                "vector": _vector(rng),
+                "vector_model": vectors.MODEL,
+            }
+        )
+        for paper in papers[:CANDIDATES]
     ]
+
+
+def _vector(rng: random.Random) -> bytes:
+    return vectors.pack(np.array([rng.gauss(0.0, 1.0) for _ in range(vectors.DIM)]))
+
+
+@functools.cache
+def _topic_vectors() -> dict[str, bytes]:
+    rng = random.Random(13)
+    return {topic: _vector(rng) for topic in TOPICS}
 
 
 def readers(count: int, seed: int = 11) -> list[ReaderSettings]:
@@ -92,16 +113,35 @@ def readers(count: int, seed: int = 11) -> list[ReaderSettings]:
     return made
 
 
+def _rank(index: RankingIndex, settings: ReaderSettings, feedback: Feedback) -> tuple[list[Pick], list[Pick]]:
+    """A reader's picks and "Also trending", as DigestSender computes them, with topic vectors."""
+    topic_vectors = {topic: _topic_vectors()[topic] for topic in settings.topics}
+    picks = rank(index, settings, feedback, count=settings.count, topic_vectors=topic_vectors)
+    shown = {pick.paper.id for pick in picks}
+    trending = index.also_trending(settings, shown) if picks and settings.topics else []
+    return picks, trending
+
+
+def ranking_only(index: RankingIndex, profiles: list[ReaderSettings]) -> float:
+    """Microseconds of CPU per reader for ranking alone (picks and Also trending)."""
+    feedback = Feedback()
+    started = time.process_time()
+    for settings in profiles:
+        _rank(index, settings, feedback)
+    return 1e6 * (time.process_time() - started) / len(profiles)
+
+
 def _one_pass(index: RankingIndex, renderer: Renderer, profiles: list[ReaderSettings]) -> float:
     started = time.process_time()
     feedback = Feedback()
     for number, settings in enumerate(profiles):
-        picks = rank(index, settings, feedback, count=settings.count)
+        picks, trending = _rank(index, settings, feedback)
         view = DigestView(
             reader_email=f"reader{number}@example.org",
             domain="papers.example.org",
             local_date=date(2026, 11, 23),
             picks=picks,
+            also_trending=trending,
             settings=settings,
             unsubscribe_url=f"https://u.example.org/unsubscribe/r{number}.abcdefghijklmnop",
             reply_address=f"reply+r{number}.abcdefghijklmnop@papers.example.org",
@@ -138,6 +178,7 @@ def throughput(size: int, runs: int) -> dict[str, Any]:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     median = statistics.median(seconds)
+    rank_us = statistics.median(ranking_only(index, profiles) for _ in range(runs))
     return {
         "readers": size,
         "candidate_papers": len(papers),
@@ -145,6 +186,7 @@ def throughput(size: int, runs: int) -> dict[str, Any]:
         "median_seconds": round(median, 3),
         "digests_per_second_per_core": round(size / median),
         "per_digest_ms": round(1000 * median / size, 3),
+        "ranking_us_per_reader": round(rank_us, 1),
         "index_build_ms": round(1000 * index_seconds, 2),
         "traced_peak_mib": round(peak / 2**20, 2),
         "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -231,6 +273,9 @@ def fan_out(size: int, parameters: dict[str, str] | None = None) -> dict[str, An
         stack.fetch()
         for number, settings in enumerate(readers(size, seed=5)):
             stack.add_subscriber(f"reader{number}@example.org", settings)
+        # Readers get their topic vectors when they subscribe, not in the digest hour; the Embed
+        # invocations the digests' own writes cause (skipped records) are measured below.
+        stack.drain_streams()
         logs.bytes = 0
         invoked = {name: function.invocations for name, function in stack.functions.items()}
         with _metered() as meter:
@@ -364,13 +409,15 @@ def run(*, quick: bool = False, fan_out_readers: int = 10_000) -> dict[str, Any]
     sizes = (200, 1000) if quick else (1000, 10_000)
     runs = 3 if quick else 5
     fan = fan_out(50 if quick else fan_out_readers)
+    embedded = embedding.run(papers=12 if quick else embedding.PAPERS)
     return {
         "machine_cores": len(os.sched_getaffinity(0)),
         "ranking_and_rendering": [throughput(size, runs) for size in sizes],
         "fan_out": fan,
         "ses_limited_fan_out": ses_limited(20 if quick else 200),
         "planner": planner(400 if quick else 4000),
-        "cost_per_1000_readers_month": cost_model(fan),
+        "embedding": embedded,
+        "cost_per_1000_readers_month": cost_model(fan, embedded),
         "cold_start": coldstart.run(runs=1 if quick else 3),
         "targets": TARGETS,
     }
@@ -383,6 +430,9 @@ TARGETS = {
     "cold_start_ms": 1000,
     # The busiest hour of a million readers (30 %) queued within the first minutes of its hour.
     "modelled_seconds_to_queue_300k_hour": 300,
+    # Embed is fed by streams, off every path a reader waits on: its cold start (model load) is not
+    # held to the second; a full batch of new papers plus a cold start must fit half its timeout.
+    "embed_batch_of_100_share_of_timeout": 0.5,
     # At the default SES rate the sender must spend most of its time waiting for the rate, not working.
     "waiting_for_ses_rate_share": 0.5,
 }
@@ -407,6 +457,10 @@ UNITS = {
     "DeleteItem": ("write", 1),
     "TransactWriteItems": ("write", 4),
 }
+# Topic vectors ride in the reader's profile, which every digest rewrites (a two-item transaction:
+# two write units per KB): a typical reader's three topics add ~1.2 KB, ~2.3 write units on average.
+TOPICS_PER_READER = 3
+TOPIC_VECTOR_BYTES = 16 + 384  # the topic as the map key plus the vector
 # Round trips a real region adds to each call (moto answers in-process): assumptions, see sensitivity.
 AWS_LATENCY_SECONDS = {"dynamodb": 0.006, "ses": 0.060, "sqs": 0.010}
 SQS_BATCH = 10  # Lambda's receive and delete calls are per batch
@@ -458,12 +512,27 @@ def _per_digest_usd(fan: dict[str, Any], ses_latency: float) -> dict[str, float]
         "xray": invocations * XRAY_SAMPLED * XRAY_PER_TRACE,
         # Inbound mail is one object per reply, kept 30 days: fractions of a cent per 1,000 readers.
         "s3": 0.0,
+        "topic_vectors": 2
+        * TOPICS_PER_READER
+        * TOPIC_VECTOR_BYTES
+        / 1024
+        * PRICES["dynamodb_per_write_unit"],
     }
 
 
-def fixed_costs(fan: dict[str, Any]) -> dict[str, float]:
+def fixed_costs(fan: dict[str, Any], embedded: dict[str, Any] | None = None) -> dict[str, float]:
     """What a deployment costs a month whatever its size (USD): the price of sleeping soundly."""
+    embedded = embedded or {"ms_per_paper": 400.0, "embed_memory_mb": 1769, "model_load_ms": 1200}
+    # A day's ~60 papers embedded once (one cold start a day) and written back (UpdateItem, ~3 KB).
+    papers_a_day = embedding.PAPERS
+    embed_seconds = embedded["model_load_ms"] / 1000 + papers_a_day * embedded["ms_per_paper"] / 1000
     return {
+        "embedding_papers": 30
+        * (
+            embed_seconds * embedded["embed_memory_mb"] / 1024 * PRICES["lambda_per_gb_second"]
+            + PRICES["lambda_per_request"]
+            + papers_a_day * 3 * PRICES["dynamodb_per_write_unit"]
+        ),
         "alarms": 0.10 * fan["alarms"],
         # Custom metrics (name and dimension values): the first 10 are free.
         "custom_metrics": 0.30 * max(fan["custom_metrics_seen"] - 10, 0),
@@ -481,7 +550,7 @@ def fixed_costs(fan: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def cost_model(fan: dict[str, Any]) -> dict[str, Any]:
+def cost_model(fan: dict[str, Any], embedded: dict[str, Any] | None = None) -> dict[str, Any]:
     """Cost per 1,000 readers for a 30-day month of daily digests, from the measured call counts."""
     digests = 1000 * 30
 
@@ -493,7 +562,7 @@ def cost_model(fan: dict[str, Any]) -> dict[str, Any]:
     return {
         "digests": digests,
         "usd": {k: round(v * digests, 4) for k, v in costs.items()},
-        "fixed_usd_month": {k: round(v, 2) for k, v in fixed_costs(fan).items()},
+        "fixed_usd_month": {k: round(v, 2) for k, v in fixed_costs(fan, embedded).items()},
         "infrastructure_share_of_ses": round(share(AWS_LATENCY_SECONDS["ses"]), 3),
         "share_if_ses_answers_in": {f"{ms} ms": round(share(ms / 1000), 3) for ms in (60, 150, 300)},
         "assumptions": "us-east-1 list prices; "
@@ -516,8 +585,12 @@ def checks(results: dict[str, Any]) -> dict[str, bool]:
         "infrastructure_share_of_ses": results["cost_per_1000_readers_month"]["infrastructure_share_of_ses"]
         < TARGETS["infrastructure_share_of_ses"],
         "cold_start_ms": all(
-            handler["cold_start_ms"] < TARGETS["cold_start_ms"] for handler in results["cold_start"].values()
+            handler["cold_start_ms"] < TARGETS["cold_start_ms"]
+            for name, handler in results["cold_start"].items()
+            if name != "Embed"
         ),
+        "embed_batch_of_100_share_of_timeout": results["embedding"]["batch_of_100_share_of_timeout"]
+        <= TARGETS["embed_batch_of_100_share_of_timeout"],
         "waiting_for_ses_rate_share": results["ses_limited_fan_out"]["waiting_for_ses_rate_share"]
         >= TARGETS["waiting_for_ses_rate_share"],
         "modelled_seconds_to_queue_300k_hour": results["planner"]["modelled_seconds_to_queue_300k_hour"]
@@ -527,17 +600,19 @@ def checks(results: dict[str, Any]) -> dict[str, bool]:
 
 def table(results: dict[str, Any]) -> str:
     lines = [
-        "readers  digests/s/core  ms/digest  index ms  traced peak MiB  max RSS MiB",
-        "-------  --------------  ---------  --------  ---------------  -----------",
+        "readers  digests/s/core  ms/digest  rank µs  index ms  traced peak MiB  max RSS MiB",
+        "-------  --------------  ---------  -------  --------  ---------------  -----------",
     ]
     for row in results["ranking_and_rendering"]:
         lines.append(
             f"{row['readers']:>7}  {row['digests_per_second_per_core']:>14}  {row['per_digest_ms']:>9}  "
-            f"{row['index_build_ms']:>8}  {row['traced_peak_mib']:>15}  {row['max_rss_mib']:>11}"
+            f"{row['ranking_us_per_reader']:>7}  {row['index_build_ms']:>8}  {row['traced_peak_mib']:>15}  "
+            f"{row['max_rss_mib']:>11}"
         )
     fan = results["fan_out"]
     limited = results["ses_limited_fan_out"]
     cost = results["cost_per_1000_readers_month"]
+    emb = results["embedding"]
     lines += [
         "",
         f"local fan-out: {fan['digests_sent']} digests to {fan['readers']} readers "
@@ -560,6 +635,10 @@ def table(results: dict[str, Any]) -> str:
         f"(300,000) modelled at {results['planner']['modelled_seconds_to_queue_300k_hour']} s",
         "cold start (import + first invocation, ms): "
         + ", ".join(f"{name} {figures['cold_start_ms']}" for name, figures in results["cold_start"].items()),
+        f"embedding ({emb['model']}, one vCPU): model load {emb['model_load_ms']} ms, "
+        f"{emb['papers']} papers in {emb['seconds_one_vcpu']} s ({emb['ms_per_paper']} ms each), "
+        f"a topic {emb['ms_per_topic']} ms; {emb['bytes_per_vector']} bytes a vector "
+        f"({emb['item_bytes_per_paper_vector']} bytes of paper item)",
         "",
         "goals: "
         + ", ".join(

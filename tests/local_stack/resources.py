@@ -46,11 +46,16 @@ def _table(template: Template, logical: str, properties: dict[str, Any]) -> dict
     client = boto3.client("dynamodb")
     name = properties.get("TableName") or template.physical_name(logical)
     arguments = {key: properties[key] for key in _TABLE_PROPERTIES if key in properties}
-    client.create_table(TableName=name, **arguments)
+    if "StreamSpecification" in arguments:  # CloudFormation's form has no StreamEnabled; the API's does
+        arguments["StreamSpecification"] = {"StreamEnabled": True, **arguments["StreamSpecification"]}
+    description = client.create_table(TableName=name, **arguments)["TableDescription"]
     ttl = properties.get("TimeToLiveSpecification")
     if ttl and ttl.get("Enabled"):
         client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
-    return {"Ref": name, "Arn": _arn(template, "dynamodb", f"table/{name}")}
+    attributes = {"Ref": name, "Arn": _arn(template, "dynamodb", f"table/{name}")}
+    if "LatestStreamArn" in description:
+        attributes["StreamArn"] = description["LatestStreamArn"]
+    return attributes
 
 
 def _queue(template: Template, logical: str, properties: dict[str, Any]) -> dict[str, str]:

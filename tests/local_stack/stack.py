@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import boto3
 from moto import mock_aws
 
-from local_stack import iam, inbound, schedules
+from local_stack import embeddings, iam, inbound, schedules
 from local_stack.emulation import linear_moto
 from local_stack.faults import FaultInjector, InjectedCrash
 from local_stack.lambdas import RUNTIME_ENVIRONMENT, LocalFunction, functions
@@ -28,6 +28,7 @@ from local_stack.mailbox import Mailbox
 from local_stack.resources import create_all
 from local_stack.ses_events import SesEvents
 from local_stack.sources import SourceFixtures, SourceServer
+from local_stack.streams import STREAM_TYPES, StreamMapping, lambda_record, passes
 from local_stack.template import Template
 from local_stack.web import FunctionUrlServer, function_url_event, response_fields, url_response
 from paperboy import clock
@@ -104,6 +105,7 @@ class LocalStack:
         self.ses_events = SesEvents(REGION)
         # The last Web page (status, HTML) a scenario click showed for each address.
         self.last_page: dict[str, tuple[int, str]] = {}
+        self.streams: list[StreamMapping] = []
 
     def __enter__(self) -> Self:
         self._exit.enter_context(_environment({**RUNTIME_ENVIRONMENT, "AWS_DEFAULT_REGION": REGION}))
@@ -116,6 +118,8 @@ class LocalStack:
         # not stop SES from publishing the mail's events.
         self.ses_events.install(lambda: self.now)
         self.faults.install()
+        # The Embed function's model: the local model files, with vectors cached on disk.
+        self._exit.enter_context(embeddings.installed())
         # The stack's own calls (queue delivery, fixtures, state) go through a session of their own:
         # injected faults and counted calls are the handlers' alone.
         self.aws = boto3.Session()
@@ -142,6 +146,12 @@ class LocalStack:
         self.ses_events.template = self.template
         self._exit.enter_context(iam.stack_template(self.template))
         self.functions = functions(self.template, log)
+        self.streams = [
+            StreamMapping.of(logical, self.template.resolve(event["Properties"]))
+            for logical, function in self.functions.items()
+            for event in function.events.values()
+            if event.get("Type") in STREAM_TYPES
+        ]
         clock.use(lambda: self.now)
         self._exit.callback(clock.reset)
         return self
@@ -213,7 +223,9 @@ class LocalStack:
         as Lambda's event source mapping would: batches, partial failures redelivered."""
         delivered = 0
         for _ in range(max_rounds):
-            moved = 0
+            # Streams first: a change waiting for its vector is handled before the work queued
+            # after it (on AWS, Embed runs seconds after a write; digests are planned hourly).
+            moved = self.drain_streams()
             for logical, function in self.functions.items():
                 for event_spec in function.events.values():
                     if event_spec.get("Type") == "SQS":
@@ -222,6 +234,54 @@ class LocalStack:
             if not moved:
                 return delivered
         return delivered
+
+    def drain_streams(self, max_rounds: int = 10_000) -> int:
+        """Deliver the tables' stream records to their functions until every stream is read."""
+        delivered = 0
+        for _ in range(max_rounds):
+            moved = sum(self._deliver_stream_batch(mapping) for mapping in self.streams)
+            delivered += moved
+            if not moved:
+                break
+        return delivered
+
+    def _deliver_stream_batch(self, mapping: StreamMapping) -> int:
+        records = mapping.pending(self.aws.client("dynamodbstreams"))
+        batch: list[dict[str, Any]] = []
+        end = mapping.after
+        for record in records:
+            end = record["dynamodb"]["SequenceNumber"]
+            if passes(mapping.filters, record):
+                batch.append(record)
+                if len(batch) == mapping.batch_size:
+                    break
+        if not batch:
+            mapping.after = end
+            return 0
+        event = {"Records": [lambda_record(record, mapping.stream_arn) for record in batch]}
+        sequences = [record["dynamodb"]["SequenceNumber"] for record in batch]
+        try:
+            response = self.invoke(mapping.function, event) or {}
+            failed = [item["itemIdentifier"] for item in response.get("batchItemFailures", [])]
+        except (Exception, InjectedCrash) as error:
+            self.crashes += isinstance(error, InjectedCrash)
+            self.failed_invocations += 1
+            failed = [sequences[0]]
+        if not failed:
+            mapping.after, mapping.attempts = end, 0
+            return len(batch)
+        first = min(failed, key=int)
+        mapping.attempts += 1
+        if mapping.retries >= 0 and mapping.attempts > mapping.retries:
+            # The on-failure destination gets the batch's range; the shard moves on.
+            self.dead_letters.append(
+                (mapping.function, {"stream": mapping.stream_arn, "from": first}, "retries spent")
+            )
+            mapping.after, mapping.attempts = end, 0
+        else:  # Lambda resumes at the earliest failed record; those before it are done.
+            before = [sequence for sequence in sequences if int(sequence) < int(first)]
+            mapping.after = before[-1] if before else mapping.after
+        return len(batch)
 
     def _deliver_batch(self, logical: str, properties: dict[str, Any]) -> int:
         queue_arn = properties["Queue"]
@@ -326,6 +386,7 @@ class LocalStack:
     ) -> tuple[int, str]:
         logical = next(name for name, base in self.template.function_urls.items() if url.startswith(base))
         response = self.invoke(logical, function_url_event(method, url, body, headers))
+        self.drain_streams()
         self.mailbox.collect()
         payload = response.get("body") or ""
         text = base64.b64decode(payload).decode() if response.get("isBase64Encoded") else payload

@@ -13,13 +13,13 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
 import boto3
 from pydantic import ValidationError
 
-from paperboy import clock, mail_events, subscriptions, wiring
+from paperboy import clock, mail_events, subscriptions, vectors, wiring
 from paperboy.digests import DigestSender
 from paperboy.readers import ReaderSettings, Status, Subscriber
 from paperboy.settings import Settings
@@ -127,6 +127,26 @@ class Admin:
         outcomes = mail_events.redrive(self.store, sqs, self.settings.mail_events_dlq_url, now)
         return {"events": len(outcomes), "actions": dict(Counter(o.action.value for o in outcomes))}
 
+    def backfill(self, days: int, now: datetime) -> dict[str, int]:
+        """Ask the Embed function for the vectors that papers of the last `days` days and readers lack.
+
+        Nothing is embedded here (the operator's machine needs no model): each item lacking a vector
+        of the current model is touched, its change reaches the Embed function through the table's
+        stream, and the vectors follow within seconds. Running it again touches only what still lacks.
+        """
+        papers = wiring.paper_store(self.settings)
+        touched_papers = 0
+        for offset in range(days):
+            for paper in papers.papers_of_day(now.date() - timedelta(days=offset)):
+                if paper.vector_model != vectors.MODEL:
+                    touched_papers += papers.request_vector(paper.id, vectors.MODEL, now)
+        touched_readers = 0
+        for reader in self.store.all():
+            current = reader.vector_model == vectors.MODEL
+            if not current or any(topic not in reader.topic_vectors for topic in reader.settings.topics):
+                touched_readers += self.store.request_vectors(reader.id, now)
+        return {"papers": touched_papers, "readers": touched_readers}
+
     def export(self) -> list[dict[str, Any]]:
         return [_row(reader) for reader in self.store.all()]
 
@@ -150,7 +170,10 @@ class Admin:
 def _typed(changes: dict[str, str]) -> dict[str, Any]:
     typed: dict[str, Any] = {}
     for key, value in changes.items():
-        if key in ("topics", "excludes", "authors", "categories"):
+        if key == "topics":
+            # Split as a reader's topics line is: "models (diffusion, GANs)" stays one topic.
+            typed[key] = value
+        elif key in ("excludes", "authors", "categories"):
             typed[key] = [part.strip() for part in value.split(",") if part.strip()]
         else:
             typed[key] = value
@@ -207,6 +230,11 @@ def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = N
     resend = commands.add_parser("resend", help="send a period's digest again, on purpose")
     resend.add_argument("who")
     resend.add_argument("period", type=date.fromisoformat)
+    backfill = commands.add_parser(
+        "backfill",
+        help="have the Embed function embed papers of the last DAYS days and readers lacking vectors",
+    )
+    backfill.add_argument("--days", type=int, default=3)
     arguments = parser.parse_args(list(argv))
     now = now or clock.now()
     try:
@@ -243,6 +271,8 @@ def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = N
             result = _row(admin.set_status(arguments.who, arguments.status, now))
         elif arguments.command == "redrive-mail-events":
             result = admin.redrive_mail_events(now)
+        elif arguments.command == "backfill":
+            result = admin.backfill(arguments.days, now)
         else:
             result = {"message_id": admin.resend(arguments.who, arguments.period, now)}
     except AdminError as error:

@@ -26,7 +26,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from paperboy.readers import MAX_TOPICS, WEEKDAYS, Format, Frequency, ReaderSettings
+from paperboy.readers import MAX_TOPIC, MAX_TOPICS, WEEKDAYS, Format, Frequency, ReaderSettings, split_topics
 
 MAX_TERM = 80
 MAX_TERMS = MAX_TOPICS
@@ -61,6 +61,7 @@ class CommandKind(StrEnum):
     WEEKLY = "weekly"
     FORMAT = "format"
     QUIET_DAYS = "quiet_days"
+    TRENDING = "trending"
     SETTINGS = "settings"
     HELP = "help"
 
@@ -87,6 +88,10 @@ class ParsedCommands(BaseModel):
     commands: list[Command]
     # Lines that changed nothing, as "line" or "line (why)"; single-line and short.
     not_understood: list[str]
+    # Of those, lines whose command word was clear but whose value was not ("topics: <too long>"),
+    # each with why: a subscribe@ confirmation names them, and only them, since it goes to an
+    # address not yet proven.
+    rejected: list[str] = []
 
 
 # -- cleaning -----------------------------------------------------------------------------------------
@@ -160,15 +165,17 @@ _NOT_AUTHOR = re.compile(
 )
 
 
-def _terms(text: str, *, what: str, splitter: re.Pattern[str] = _TERM_SPLIT) -> tuple[str, ...]:
+def _terms(
+    text: str, *, what: str, splitter: Callable[[str], list[str]] = _TERM_SPLIT.split, limit: int = MAX_TERM
+) -> tuple[str, ...]:
     """Distinct free-text terms; brackets dropped so no value can look like markup."""
     found: dict[str, str] = {}
-    for piece in splitter.split(text):
+    for piece in splitter(text):
         term = " ".join(re.sub(r"[<>\x00-\x1f\x7f]", " ", piece).split()).strip(" \"'“”‘’«»`*_.!?:=")
         if not any(ch.isalnum() for ch in term):
             continue
-        if len(term) > MAX_TERM:
-            raise _Reject(f"each {what} can be at most {MAX_TERM} characters")
+        if len(term) > limit:
+            raise _Reject(f"each {what} can be at most {limit} characters")
         found.setdefault(term.lower(), term)
     if len(found) > MAX_TERMS:
         raise _Reject(f"at most {MAX_TERMS} {what}s")
@@ -407,8 +414,12 @@ def _listing(kind: CommandKind, what: str, *, clearable: bool = False) -> _Parse
         value = _value(rest)
         if clearable and value.lower() in _CLEAR:
             return [context.command(kind, terms=())]
-        splitter = _AUTHOR_SPLIT if kind in (CommandKind.FOLLOW, CommandKind.UNFOLLOW) else _TERM_SPLIT
-        terms = _terms(value, what=what, splitter=splitter)
+        if kind in (CommandKind.TOPICS_SET, CommandKind.TOPIC_ADD, CommandKind.TOPIC_REMOVE):
+            # Interests as people write them: a sentence or "models (diffusion, GANs)" stays whole.
+            terms = _terms(value, what=what, splitter=split_topics, limit=MAX_TOPIC)
+        else:
+            splitter = _AUTHOR_SPLIT if kind in (CommandKind.FOLLOW, CommandKind.UNFOLLOW) else _TERM_SPLIT
+            terms = _terms(value, what=what, splitter=splitter.split)
         if not terms:
             raise _Reject(f"say which {what}s, e.g. {_EXAMPLES[kind]}")
         if kind is CommandKind.FOLLOW and any(_NOT_AUTHOR.search(term) for term in terms):
@@ -512,6 +523,10 @@ def _quiet(rest: str, context: _Context) -> list[Command]:
     return [context.command(CommandKind.QUIET_DAYS, on=_on_off(rest))]
 
 
+def _trending(rest: str, context: _Context) -> list[Command]:
+    return [context.command(CommandKind.TRENDING, on=_on_off(rest))]
+
+
 @dataclass(frozen=True)
 class _Rule:
     parse: _Parse
@@ -578,6 +593,7 @@ _RULES: dict[str, _Rule] = {
     **dict.fromkeys(("plain text", "plaintext", "text only"), _Rule(_fixed_format(Format.TEXT))),
     "html": _Rule(_fixed_format(Format.HTML)),
     **dict.fromkeys(("quiet day", "quiet", "quietday", "quiet day note", "quiet note"), _Rule(_quiet)),
+    **dict.fromkeys(("trending", "also trending", "trending section"), _Rule(_trending)),
     **dict.fromkeys(
         (
             "setting",
@@ -723,6 +739,7 @@ def parse_commands(text: str, *, today: date, max_lines: int = MAX_LINES) -> Par
     """Commands in the first `max_lines` non-empty lines of a reply's new text."""
     commands: list[Command] = []
     not_understood: list[str] = []
+    rejected: list[str] = []
     read = 0
     for raw_line in text.splitlines():
         if read >= max_lines:
@@ -752,15 +769,18 @@ def parse_commands(text: str, *, today: date, max_lines: int = MAX_LINES) -> Par
         except _Reject as reason:
             # A guessed command word with a wrong value is most likely just prose.
             not_understood.append(_echo(line, str(reason) if exact else ""))
+            if exact and str(reason):
+                rejected.append(not_understood[-1])
         except (ValueError, OverflowError):
             # Dates far out of range and the like: not understood, like any other bad value.
             not_understood.append(_echo(line))
-    return ParsedCommands(commands=commands, not_understood=not_understood)
+    return ParsedCommands(commands=commands, not_understood=not_understood, rejected=rejected)
 
 
 # -- applying -----------------------------------------------------------------------------------------
 def _quoted(terms: tuple[str, ...]) -> str:
-    return ", ".join(terms)
+    # A topic may hold commas ("generative models (diffusion, GANs)"): then semicolons separate.
+    return ("; " if any("," in term for term in terms) else ", ").join(terms)
 
 
 def _added(current: tuple[str, ...], terms: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -839,6 +859,9 @@ def _change(settings: ReaderSettings, command: Command) -> _Update | None:
         return {"format": command.format}, described
     if kind is _K.QUIET_DAYS and command.on is not None:
         return {"quiet_days": command.on}, f"quiet-day notes {'on' if command.on else 'off'}"
+    if kind is _K.TRENDING and command.on is not None:
+        shown = "on: the day's top papers follow your picks" if command.on else "off"
+        return {"trending": command.on}, f"“Also trending” section {shown}"
     return None
 
 
@@ -876,6 +899,7 @@ To choose when it comes: time 7:30 / timezone Europe/Berlin
 To choose how often: daily / weekly / weekly friday
 To get plain text only, or HTML too: format text / format html
 To get a note on days with nothing new: quiet days on (or off)
+To hide the day's top papers shown below your picks: trending off (or on)
 To take a break: pause / pause 2 weeks / pause until 2026-12-24, and later: resume
 To see your settings: settings. To see this list: help
 To stop all mail at once: unsubscribe (or: stop)

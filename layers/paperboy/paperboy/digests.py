@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from paperboy import vectors
 from paperboy.claims import complete_period, settled
 from paperboy.mailer import Mailer, OutboundMail, SendBlocked, SendRejected, SendThrottled
 from paperboy.models import Paper, Pick
@@ -29,6 +30,8 @@ from paperboy.tokens import Links
 # Candidate papers: featured within this many days of the digest (a weekly digest looks back a week).
 DAILY_WINDOW_DAYS = 3
 WEEKLY_WINDOW_DAYS = 7
+# Papers in the "Also trending" section below a topic reader's picks.
+ALSO_TRENDING = 3
 
 
 class Outcome(StrEnum):
@@ -88,6 +91,7 @@ class DigestSender:
             )
 
         picks = self.pick(reader, now)
+        trending = self.also_trending(reader, now, picks)
         if not picks and not reader.settings.quiet_days:
             record = DigestRecord(
                 subscriber_id=reader.id, period=job.period, status=DigestStatus.EMPTY, claimed_at=now
@@ -104,10 +108,11 @@ class DigestSender:
             claimed_at=now,
             paper_ids=[pick.paper.id for pick in picks],
             paper_titles=[pick.paper.display_title for pick in picks],
+            trending_ids=[pick.paper.id for pick in trending],
         )
         # Everything that can fail slowly happens before the claim, so that nothing but the SES call
         # itself lies between claiming the period and sending its mail.
-        mail = self.compose(reader, job.period, picks)
+        mail = self.compose(reader, job.period, picks, trending)
         if self.pacer is not None:
             self.pacer.take()
         if not self.store.claim_digest(record):
@@ -140,20 +145,38 @@ class DigestSender:
             reader.feedback,
             exclude_ids=set(reader.recent_papers),
             count=reader.settings.count,
+            # Vectors of topics since edited are not the reader's interest any more, and vectors of
+            # another model are not comparable with the papers'.
+            topic_vectors={t: v for t, v in reader.topic_vectors.items() if t in reader.settings.topics}
+            if reader.vector_model == vectors.MODEL
+            else {},
+            profile_vector=reader.profile_vector,
         )
+
+    def also_trending(self, reader: Subscriber, now: datetime, picks: list[Pick]) -> list[Pick]:
+        """The day's top papers by upvotes below a topic reader's picks (a reader without topics gets
+        trending papers as picks already): not picked, excluded or sent before."""
+        settings = reader.settings
+        if not picks or not settings.trending or not (settings.topics or settings.categories):
+            return []
+        shown = {*reader.recent_papers, *(pick.paper.id for pick in picks)}
+        return self.pool.index(now, DAILY_WINDOW_DAYS).also_trending(settings, shown, ALSO_TRENDING)
 
     def picks_by_id(self, paper_ids: list[str], reason: str) -> list[Pick]:
         """Stored papers in the given order (an operator's resend), each with `reason`."""
         papers = [self.pool.papers.get(paper_id) for paper_id in paper_ids]
         return [Pick(paper=paper, score=0.0, reasons=(reason,)) for paper in papers if paper is not None]
 
-    def compose(self, reader: Subscriber, period: date, picks: list[Pick]) -> OutboundMail:
+    def compose(
+        self, reader: Subscriber, period: date, picks: list[Pick], trending: list[Pick] | None = None
+    ) -> OutboundMail:
         """The digest mail for the reader's period."""
         view = DigestView(
             reader_email=reader.email,
             domain=self.links.domain,
             local_date=period,
             picks=picks,
+            also_trending=trending or [],
             settings=reader.settings,
             unsubscribe_url=self.links.unsubscribe_url(reader),
             reply_address=self.links.reply_address(reader),

@@ -35,6 +35,7 @@ from paperboy import subscriptions
 from paperboy.commands import Command, CommandKind, apply, help_text, parse_commands
 from paperboy.limits import Limiter, mail_client
 from paperboy.mailer import Mailer, OutboundMail
+from paperboy.profiles import moved_profile
 from paperboy.readers import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
 from paperboy.render import NoticeView, Renderer, settings_summary
 from paperboy.replies import InboundMessage
@@ -293,6 +294,7 @@ class Inbox:
         stored = self.papers.get(paper_id)
         liked = LikedPaper(id=paper_id, title=title, keywords=stored.keywords if stored else ())
         more = command.kind is CommandKind.MORE
+        vector = stored.vector if stored is not None else None
 
         def edit(current: Subscriber) -> Subscriber:
             kept_more = tuple(p for p in current.feedback.more if p.id != paper_id)
@@ -301,10 +303,20 @@ class Inbox:
                 more=((*kept_more, liked) if more else kept_more)[-MAX_FEEDBACK:],
                 less=(kept_less if more else (*kept_less, liked))[-MAX_FEEDBACK:],
             )
-            return current.model_copy(update={"feedback": feedback})
+            update: dict[str, object] = {"feedback": feedback}
+            if vector is not None:
+                update["profile_vector"] = moved_profile(current.profile_vector, vector, more=more)
+            return current.model_copy(update=update)
 
         subscriptions.change(self.store, reader.id, edit)
-        return f"{'more' if more else 'fewer'} papers like #{number} “{title}”"
+        # Say what the next digest will do differently: papers close in meaning (by the paper's
+        # vector) or, for a paper not embedded yet, papers sharing its title's words.
+        how = "close in meaning to it" if vector is not None else "sharing its title's words"
+        moves = "rank higher" if more else "rank lower"
+        return (
+            f"{'more' if more else 'fewer'} papers like #{number} “{title}”: "
+            f"from your next digest, papers {how} {moves}"
+        )
 
     def _digest_replied_to(self, reader: Subscriber, message: InboundMessage | None) -> DigestRecord | None:
         records = [r for r in self.store.recent_digests(reader.id) if r.paper_ids]
@@ -411,14 +423,21 @@ class Inbox:
         if not message.from_address:
             return Result(action=Action.IGNORED, reason="no sender address")
         proven = received.verdicts.sender_proven
-        settings = ReaderSettings()
+        settings, rejected = ReaderSettings(), []
         # Settings from a sender DMARC did not verify would reach the address's owner in our mail.
         if proven:
             parsed = parse_commands(message.new_text, today=now.date())
             settings, _ = apply(settings, [c for c in parsed.commands if c.kind not in _NOT_SETTINGS])
+            # A command whose value could not be used is named in the confirmation, not dropped silently.
+            rejected = parsed.rejected
         client = mail_client(message.from_address, proven=proven)
         return self.start_subscription(
-            message.from_address, settings, now, message if proven else None, client=client
+            message.from_address,
+            settings,
+            now,
+            message if proven else None,
+            client=client,
+            not_understood=rejected,
         )
 
     def start_subscription(
@@ -429,6 +448,7 @@ class Inbox:
         message: InboundMessage | None = None,
         *,
         client: str,
+        not_understood: list[str] | None = None,
     ) -> Result:
         """Double opt-in for `address` (a mail to subscribe@, the web form, a stranger's reply),
         asked for by `client`. The address is checked and the limits counted before anything is
@@ -483,7 +503,10 @@ class Inbox:
                 return Result(action=Action.IGNORED, reason="address taken concurrently")
         reader = self.store.get(reader.id) or reader
         expires = pending_expiry(reader) or now + PENDING_LIFETIME
-        return Result(action=Action.SUBSCRIBE_STARTED, mails=[self._confirmation(reader, message, expires)])
+        return Result(
+            action=Action.SUBSCRIBE_STARTED,
+            mails=[self._confirmation(reader, message, expires, not_understood=not_understood)],
+        )
 
     def _offer_resubscription(
         self, reader: Subscriber, now: datetime, message: InboundMessage | None
@@ -503,12 +526,14 @@ class Inbox:
         message: InboundMessage | None,
         expires: datetime,
         reply_to: str | None = None,
+        not_understood: list[str] | None = None,
     ) -> str:
         return self._send(
             reader,
             "confirm",
             message,
             reply_to=reply_to,
+            not_understood=not_understood,
             link=("Confirm my subscription", self.links.confirm_url(reader, expires)),
             paragraphs=[
                 "Someone (hopefully you) asked to get Paperboy's daily digest of trending "

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 class Paper(BaseModel):
     """A paper as stored: one row per arXiv id, whichever source saw it first."""
 
-    model_config = ConfigDict(frozen=True)
+    # Vectors are raw bytes: JSON (logs, operator output) carries them as base64.
+    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
 
     id: str = Field(min_length=1)
     title: str = Field(min_length=1)
@@ -28,6 +29,10 @@ class Paper(BaseModel):
     source: str
     github_url: str = ""
     project_url: str = ""
+    # Title + abstract as a packed sentence vector (paperboy.vectors), set by the Embed function
+    # after the paper is stored; None until then. Only comparable with vectors of the same model.
+    vector: bytes | None = None
+    vector_model: str = ""
 
     @property
     def paper_url(self) -> str:

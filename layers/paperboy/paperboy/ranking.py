@@ -1,252 +1,56 @@
-"""Ranking the candidate papers for one reader (brief section 5).
+"""Ranking the candidate papers for one reader (brief section 5, issue 9).
 
-`RankingIndex` is built once per container and hour from the candidate papers: every title, abstract,
-AI summary and keyword list is tokenised and stemmed once, each stem kept with its positions as an int
-bit set. Ranking one reader then stems their few topic words and looks at the papers in the postings of
-those stems; what a topic, exclusion, author or rated paper matched is cached on the index, so the next
-reader asking for "reinforcement learning" pays a dictionary lookup.
+`RankingIndex` is built once per container and hour from the candidate papers: every title, abstract
+and keyword list is stemmed once (Snowball English, PyStemmer) into BM25 weights, and the papers'
+stored sentence vectors become one matrix. Ranking a reader is then a handful of numpy operations:
+one BM25 query per topic (cached on the index, so the next reader asking for "reinforcement
+learning" pays a dictionary lookup) and one matrix-vector product per topic vector.
 
-Rules a reader can rely on:
+Rules a reader can rely on (`make eval` measures them on a labelled set, README "Ranking"):
 - No topics and no categories: the trending papers (upvotes, then comments, then recency). Followed
-  authors come first and `more`/`less` feedback lifts or lowers papers within that list; neither ever
-  empties it.
+  authors come first and feedback lifts or lowers papers within that list; neither ever empties it.
 - Topics or categories: only relevant papers are picked, possibly none (brief: "no matching papers:
-  no email"). A paper is relevant when it matches a topic, is in one of the reader's categories, or
-  is by a followed author. So an off-topic paper never outranks an on-topic one for its votes: it is
-  not picked at all. Feedback reorders relevant papers; it never makes an irrelevant one relevant.
-- A topic matches as a phrase (stemmed, stop words ignored; title above abstract), less when its
-  words only stand close together, less again when only its distinctive part is in the title
-  ("Contrastive ..." for "contrastive learning"); words scattered over a paper earn credit only in a
-  paper relevant anyway. A known abbreviation ("RL", "LLM") stands for its expansion and back.
-- Among relevant papers relevance leads and popularity (log-scaled upvotes) lifts a paper by at most
-  half its relevance: a title match beats a passing mention in an abstract however popular.
+  no email"). A paper is relevant to a topic when its fused score passes one global threshold,
+  FUSED_THRESHOLD: SEMANTIC_WEIGHT x how far the cosine between the paper's vector and the topic's
+  stands out among the candidates, plus the rest x the topic's BM25 score over the candidates' best
+  (title weighted TITLE_WEIGHT times the abstract); see `RankingIndex._fused`. A paper or reader
+  without a vector yet is judged on BM25 alone against LEXICAL_THRESHOLD. A paper is also relevant
+  when it is in one of the reader's categories or by a followed author.
+- Popularity (log-scaled upvotes) lifts a relevant paper by at most POPULARITY_LIFT of its score, and
+  feedback (`more N` / `less N`, the reader's Rocchio profile vector) moves it up or down; neither
+  makes an irrelevant paper relevant.
 - A paper by a followed author comes first.
-- Exclusions win over everything: a paper mentioning an excluded term (as a phrase, stemmed) in its
+- Exclusions win over everything: a paper mentioning an excluded term as a phrase (stemmed) in its
   title, abstract or keywords is never picked, nor is a paper in `exclude_ids` (already sent).
-- Every pick says why ("matches: speech recognition", "by Yann LeCun", "in cs.RO",
-  'like "X" you liked', "trending: 120 upvotes").
+- Every pick says why ("close to your interest 'medical imaging'", "mentions 'speech recognition'",
+  "by Yann LeCun", "in cs.RO", 'like "X" you liked', "trending: 120 upvotes").
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+import numpy as np
+import Stemmer
+
+from paperboy import vectors
 from paperboy.models import Paper, Pick
 from paperboy.readers import Feedback, LikedPaper, ReaderSettings
 
-__all__ = ["RankingIndex", "rank", "stem", "terms"]
-
-# ---------------------------------------------------------------------------------------------------
-# Stemming: the Porter2 ("English Snowball") algorithm, written out here so the layer needs no
-# dependency. It conflates the inflections a reader and an abstract disagree on ("robots",
-# "robotic", "robotics"; "distillation", "distilled"; "adversarial", "adversary") while keeping
-# "generation" and "generalization" apart, which the original Porter algorithm does not.
-# ---------------------------------------------------------------------------------------------------
-
-_VOWELS = frozenset("aeiouy")
-_DOUBLES = ("bb", "dd", "ff", "gg", "mm", "nn", "pp", "rr", "tt")
-_LI_ENDINGS = frozenset("cdeghkmnrt")
-# fmt: off
-_EXCEPTIONS = {
-    "skis": "ski", "skies": "sky", "dying": "die", "lying": "lie", "tying": "tie", "idly": "idl",
-    "gently": "gentl", "ugly": "ugli", "early": "earli", "only": "onli", "singly": "singl", "sky": "sky",
-    "news": "news", "howe": "howe", "atlas": "atlas", "cosmos": "cosmos", "bias": "bias", "andes": "andes",
-}
-# Stems whose first region Porter2 fixes by hand, so "generation" and "general" stay apart.
-_R1_PREFIXES = ("gener", "commun", "arsen", "past", "univers", "later", "emerg", "organ")
-_INVARIANT_AFTER_1A = frozenset(
-    ("inning", "outing", "canning", "herring", "earring", "proceed", "exceed", "succeed")
-)
-# Each step's suffixes, longest first: the longest one present decides, even if its condition fails.
-_STEP2 = (
-    ("ization", "ize"), ("ational", "ate"), ("fulness", "ful"), ("ousness", "ous"), ("iveness", "ive"),
-    ("tional", "tion"), ("biliti", "ble"), ("lessli", "less"), ("entli", "ent"), ("ation", "ate"),
-    ("alism", "al"), ("aliti", "al"), ("ousli", "ous"), ("iviti", "ive"), ("fulli", "ful"),
-    ("enci", "ence"), ("anci", "ance"), ("abli", "able"), ("izer", "ize"), ("ator", "ate"),
-    ("alli", "al"), ("bli", "ble"), ("ogi", "og"), ("li", ""),
-)
-_STEP3 = (
-    ("ational", "ate"), ("tional", "tion"), ("alize", "al"), ("icate", "ic"), ("iciti", "ic"),
-    ("ative", ""), ("ical", "ic"), ("ness", ""), ("ful", ""),
-)
-_STEP4 = (
-    "ement", "ance", "ence", "able", "ible", "ment", "ant", "ent", "ism", "ate", "iti", "ous", "ive",
-    "ize", "ion", "al", "er", "ic",
-)
-# fmt: on
-# Where Porter2 and machine-learning usage disagree: "continual learning" is not "continuous
-# control", and "recognizing speech" is "speech recognition".
-_OVERRIDES = {
-    "continual": "continual",
-    "continually": "continual",
-    "recognition": "recogn",
-    "recognitions": "recogn",
-}
-
-
-def _is_vowel(word: str, i: int) -> bool:
-    # "Y" (upper case) marks a consonant y: at the start of a word or after a vowel.
-    return word[i] in _VOWELS
-
-
-def _region_after_vc(word: str, start: int) -> int:
-    """Index just after the first non-vowel that follows a vowel, at or after `start`."""
-    for i in range(start + 1, len(word)):
-        if not _is_vowel(word, i) and _is_vowel(word, i - 1):
-            return i + 1
-    return len(word)
-
-
-def _ends_short_syllable(word: str) -> bool:
-    n = len(word)
-    if n == 2:
-        return _is_vowel(word, 0) and not _is_vowel(word, 1)
-    if n >= 3:
-        return (
-            not _is_vowel(word, n - 3)
-            and _is_vowel(word, n - 2)
-            and not _is_vowel(word, n - 1)
-            and word[n - 1] not in "wxY"
-        )
-    return False
-
-
-def _step1a(word: str) -> str:
-    if word.endswith("sses"):
-        return word[:-2]
-    if word.endswith(("ied", "ies")):
-        return word[:-2] if len(word) > 4 else word[:-1]
-    if word.endswith(("us", "ss")):
-        return word
-    if word.endswith("s") and any(_is_vowel(word, i) for i in range(len(word) - 2)):
-        return word[:-1]
-    return word
-
-
-def _step1b(word: str, r1: int) -> str:
-    for suffix in ("eedly", "eed"):
-        if word.endswith(suffix):
-            return word[: -len(suffix)] + "ee" if len(word) - len(suffix) >= r1 else word
-    for suffix in ("ingly", "edly", "ing", "ed"):
-        if word.endswith(suffix):
-            base = word[: -len(suffix)]
-            if not any(_is_vowel(base, i) for i in range(len(base))):
-                return word
-            if base.endswith(("at", "bl", "iz")):
-                return base + "e"
-            if base.endswith(_DOUBLES):
-                return base[:-1]
-            if r1 >= len(base) and _ends_short_syllable(base):
-                return base + "e"
-            return base
-    return word
-
-
-def _step1c(word: str) -> str:
-    if len(word) > 2 and word[-1] in "yY" and not _is_vowel(word, len(word) - 2):
-        return word[:-1] + "i"
-    return word
-
-
-def _step2(word: str, r1: int) -> str:
-    for suffix, replacement in _STEP2:
-        if word.endswith(suffix):
-            start = len(word) - len(suffix)
-            if start < r1:
-                return word
-            if suffix == "ogi" and not word[:start].endswith("l"):
-                return word
-            if suffix == "li" and (start == 0 or word[start - 1] not in _LI_ENDINGS):
-                return word
-            return word[:start] + replacement
-    return word
-
-
-def _step3(word: str, r1: int, r2: int) -> str:
-    for suffix, replacement in _STEP3:
-        if word.endswith(suffix):
-            start = len(word) - len(suffix)
-            if start < r1 or (suffix == "ative" and start < r2):
-                return word
-            return word[:start] + replacement
-    return word
-
-
-def _step4(word: str, r2: int) -> str:
-    for suffix in _STEP4:
-        if word.endswith(suffix):
-            start = len(word) - len(suffix)
-            if start < r2:
-                return word
-            if suffix == "ion" and (start == 0 or word[start - 1] not in "st"):
-                return word
-            return word[:start]
-    return word
-
-
-def _step5(word: str, r1: int, r2: int) -> str:
-    last = len(word) - 1
-    if word.endswith("e"):
-        if last >= r2 or (last >= r1 and not _ends_short_syllable(word[:-1])):
-            return word[:-1]
-    elif word.endswith("ll") and last >= r2:
-        return word[:-1]
-    return word
-
-
-# British spellings of verbs in -ize and their derivatives ("optimise", "normalisation",
-# "recognised"), recognised by the letters before "is" so that "promise", "supervised", "precise" or
-# "expertise" are left alone.
-_BRITISH_IZE = re.compile(
-    r"^(.{2,}(?:al|im|gn|en|ar|at|er|es|il|tr|or|it|in|yn))is(e|es|ed|ing|ation|ations|er|ers)$"
-)
-_BRITISH_OUR = re.compile(r"^(behavi|neighb|col|fav|lab)our")
-
-
-@lru_cache(maxsize=131072)
-def stem(word: str) -> str:
-    """The Porter2 stem of one lower-case word: "robotics" -> "robot", "adversarial" -> "adversari"."""
-    if len(word) <= 2 or not word.isalpha():
-        return word
-    if word[-1] == "s" and not any(ch in _VOWELS for ch in word[:-1]):
-        # The plural of an acronym: "LLMs", "GNNs".
-        return word[:-1]
-    if word in _EXCEPTIONS:
-        return _EXCEPTIONS[word]
-    if word in _OVERRIDES:
-        return _OVERRIDES[word]
-    word = _BRITISH_OUR.sub(r"\1or", _BRITISH_IZE.sub(r"\1iz\2", word))
-    if word[0] == "y":
-        word = "Y" + word[1:]
-    word = "".join("Y" if ch == "y" and i > 0 and word[i - 1] in _VOWELS else ch for i, ch in enumerate(word))
-    prefix = next((p for p in _R1_PREFIXES if word.startswith(p)), "")
-    r1 = len(prefix) if prefix else _region_after_vc(word, 0)
-    r2 = _region_after_vc(word, r1) if r1 < len(word) else len(word)
-    word = _step1a(word)
-    if word in _INVARIANT_AFTER_1A:
-        return word
-    word = _step1b(word, r1)
-    word = _step1c(word)
-    word = _step2(word, r1)
-    word = _step3(word, r1, r2)
-    word = _step4(word, r2)
-    word = _step5(word, r1, r2)
-    return word.lower()
-
+__all__ = ["RankingIndex", "phrases", "rank", "stems"]
 
 # ---------------------------------------------------------------------------------------------------
 # Tokens
 # ---------------------------------------------------------------------------------------------------
 
-# Words that carry no topic. Deliberately only function words: "based", "learning" or "model" carry
-# little, but idf already discounts them and a reader may mean them ("model-based RL").
+_STEMMER = Stemmer.Stemmer("english")
+# Only function words: "based", "learning" or "model" carry little, but idf already discounts them.
 # fmt: off
 _STOP = frozenset((
     "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are",
@@ -259,43 +63,16 @@ _STOP = frozenset((
     "these", "they", "this", "those", "through", "thus", "to", "too", "toward", "towards", "under",
     "until", "up", "upon", "us", "very", "via", "vs", "was", "we", "were", "what", "when", "where",
     "whether", "which", "while", "who", "whom", "why", "will", "with", "within", "without", "would",
-    "yet", "you", "your",
+    "yet", "you", "your", "like", "work", "working", "interested", "interest", "papers", "paper",
+    "especially", "particularly", "etc", "e", "g", "eg", "ie", "using", "use",
 ))
 # fmt: on
-# A compound's parts are words of their own ("self-supervised" is "self" then "supervised") and the
-# joined form is one more ("pre-training" also reads as "pretraining"). Sentence punctuation breaks
-# phrases: "... by reinforcement. Learning ..." is not "reinforcement learning".
-_TOKEN = re.compile(r"[a-z0-9]+(?:[-‐‑–/][a-z0-9]+)*|[.;:!?]")
-_BREAKS = frozenset(".;:!?")
-_COMPOUND_SPLIT = re.compile(r"[-‐‑–/]")
-# A handful of abbreviations readers and abstracts both use, each way round. Keys are stems.
-_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "rl": ("reinforcement learning",),
-    "rlhf": ("reinforcement learning from human feedback",),
-    "llm": ("large language model",),
-    "vlm": ("vision language model",),
-    "mllm": ("multimodal large language model",),
-    "nlp": ("natural language processing",),
-    "asr": ("automatic speech recognition", "speech recognition"),
-    "tts": ("text to speech",),
-    "gnn": ("graph neural network",),
-    "gan": ("generative adversarial network",),
-    "cnn": ("convolutional neural network",),
-    "vit": ("vision transformer",),
-    "moe": ("mixture of experts",),
-    "kd": ("knowledge distillation",),
-    "rag": ("retrieval augmented generation",),
-    "peft": ("parameter efficient fine tuning",),
-    "nerf": ("neural radiance field",),
-    "qa": ("question answering",),
-    "vqa": ("visual question answering",),
-    "uda": ("unsupervised domain adaptation",),
-    "nas": ("neural architecture search",),
-    "cot": ("chain of thought",),
-}
-# Abbreviations that also mean something else in ML abstracts ("attack success rate (ASR)",
-# "test-time scaling (TTS)", "quality assurance"): they match only beside their expansion's words.
-_AMBIGUOUS = frozenset(("asr", "tts", "qa"))
+# A compound's parts are words of their own ("self-supervised" is "self" then "supervised") and its
+# joined form one more ("pre-training" also reads as "pretraining").
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-‐‑–][a-z0-9]+)*")
+_COMPOUND_SPLIT = re.compile(r"[-‐‑–]")
+# Where a reader's interest splits into phrases for the "why" line and for exclusions' phrases.
+_CHUNK_SPLIT = re.compile(r"\s*(?:[,;:()\[\]/&+|—–•]|\s-\s|\band\b|\bor\b|\bsuch as\b|\be\.g\.)\s*", re.I)
 
 
 def fold(text: str) -> str:
@@ -304,215 +81,152 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-# Positions: content words _STEP apart (one more across stop words); a sentence or field boundary
-# jumps by _GAP, wider than any window `_near` looks across.
-_STEP = 2
-_GAP = 16
+@lru_cache(maxsize=131072)
+def _stem(word: str) -> str:
+    if len(word) > 2 and word[-1] == "s" and not any(ch in "aeiouy" for ch in word[:-1]):
+        # The plural of an acronym: "LLMs", "GNNs" (Snowball leaves words without vowels alone).
+        return word[:-1]
+    return _STEMMER.stemWord(word)
 
 
-# Bounded: a container re-indexes mostly the same abstracts each hour, never thousands of new ones.
-@lru_cache(maxsize=1024)
-def _positions(text: str) -> tuple[tuple[str, int], ...]:
-    """(stem, position) for every content word of a text.
-
-    Content words stand two apart, three when stop words came between: "mixture of experts" is
-    still the phrase "mixture experts", yet "distilling knowledge" reads as "knowledge distillation"
-    while "to answer these questions" does not read as "question answering" (see `_near`).
-    """
-    out: list[tuple[str, int]] = []
-    position = 0
-    skipped = False
+def _words(text: str) -> tuple[list[str], list[str]]:
+    """(content stems in order, joined compounds): "self-supervised pre-training" ->
+    (["self", "supervis", "pre", "train"], ["selfsupervis", "pretrain"])."""
+    sequence: list[str] = []
+    joined: list[str] = []
     for token in _TOKEN.findall(fold(text)):
-        if token in _BREAKS:
-            position += _GAP
-            skipped = False
-            continue
-        parts: list[str] = []
-        for part in _COMPOUND_SPLIT.split(token):
-            if not part:
-                continue
-            if part in _STOP:
-                skipped = True
-                continue
-            position += 1 if skipped else 0
-            skipped = False
-            out.append((stem(part), position))
-            parts.append(part)
-            position += _STEP
+        parts = [part for part in _COMPOUND_SPLIT.split(token) if part]
+        content = [part for part in parts if part not in _STOP]
+        sequence.extend(_stem(part) for part in content)
         if len(parts) > 1:
-            # The joined form sits on the last part, so "self-supervised learning" is also the
-            # phrase "selfsupervised learning".
-            out.append((stem("".join(parts)), position - _STEP))
-    return tuple(out)
-
-
-def terms(text: str) -> tuple[str, ...]:
-    """The stems of a text's content words, in order (compound parts, not joined forms)."""
-    seen: list[str] = []
-    last = -1
-    for word, position in _positions(text):
-        if position != last:
-            seen.append(word)
-            last = position
-    return tuple(seen)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Queries
-# ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Variant:
-    """One stem sequence that expresses a topic. An ambiguous abbreviation's match counts only where
-    the paper also uses enough of one of its expansions' words (`corroboration`): in an abstract about
-    jailbreaks "ASR" is an attack success rate, not speech recognition."""
-
-    words: tuple[str, ...]
-    corroboration: tuple[tuple[str, ...], ...] = ()
-    # A topic's core ("reinforcement" of "reinforcement learning") says enough in a title; in an
-    # abstract it is as often another sense ("mutual reinforcement").
-    title_only: bool = False
-
-
-@lru_cache(maxsize=1)
-def _expansions() -> dict[str, tuple[tuple[str, ...], ...]]:
-    """The abbreviation table with each expansion as stems, worked out once."""
-    return {
-        abbreviation: tuple(terms(expansion) for expansion in expansions)
-        for abbreviation, expansions in _ABBREVIATIONS.items()
-    }
+            joined.append(_stem("".join(parts)))
+    return sequence, joined
 
 
 @lru_cache(maxsize=16384)
-def _variants(label: str) -> tuple[_Variant, ...]:
-    """The stem sequences that express a topic: its words, their joined compounds and abbreviations.
+def stems(text: str) -> tuple[str, ...]:
+    """The stems of a text's content words in order, then its joined compounds."""
+    sequence, joined = _words(text)
+    return (*sequence, *joined)
 
-    "RL" -> ("rl",) and ("reinforc", "learn"); "reinforcement learning" -> the same two;
-    "pre-training" -> ("pre", "train") and ("pretrain",).
-    """
-    words = terms(label)
-    found: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
-    if words:
-        found[words] = ()
-    for token in _TOKEN.findall(fold(label)):
-        parts = [part for part in _COMPOUND_SPLIT.split(token) if part and part not in _STOP]
-        if len(parts) > 1:
-            joined = stem("".join(parts))
-            for start in range(len(words) - len(parts) + 1):
-                if words[start : start + len(parts)] == tuple(stem(p) for p in parts):
-                    found.setdefault((*words[:start], joined, *words[start + len(parts) :]), ())
-                    break
-    for abbreviation, expanded in _expansions().items():
-        corroboration = expanded if abbreviation in _AMBIGUOUS else ()
-        if words == (abbreviation,):
-            found[words] = corroboration
-            for sequence in expanded:
-                found.setdefault(sequence, ())
-        elif words in expanded:
-            found[(abbreviation,)] = corroboration
-    return tuple(_Variant(sequence, corroboration) for sequence, corroboration in found.items())
+
+@lru_cache(maxsize=16384)
+def phrases(topic: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A topic split where people separate ideas (commas, brackets, slashes, "and"), each piece with
+    its stems: "generative models (diffusion, GANs)" -> ("generative models", ("generat", "model")),
+    ("diffusion", ("diffus",)), ("GANs", ("gan",))."""
+    found: dict[tuple[str, ...], str] = {}
+    for piece in _CHUNK_SPLIT.split(topic):
+        shown = piece.strip(" .!?\"'“”‘’")
+        sequence, _ = _words(shown)
+        if sequence and len(sequence) <= MAX_PHRASE_WORDS:
+            found.setdefault(tuple(sequence), shown)
+    return tuple((shown, sequence) for sequence, shown in found.items())
+
+
+@lru_cache(maxsize=16384)
+def _surface(topic: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """A topic's content stems, and for each the word the reader wrote ("clouds" for "cloud")."""
+    sequence, _ = _words(topic)
+    written = [w for t in _TOKEN.findall(fold(topic)) for w in _COMPOUND_SPLIT.split(t) if w]
+    surface = {_stem(word): word for word in written}
+    return tuple(sequence), {word: surface.get(word, word) for word in sequence}
+
+
+# A few abbreviations readers and abstracts both use, each way round: a topic naming one also
+# searches the other. Kept because `make eval` measures that it helps (README "Ranking"); a bonus
+# for a topic's words standing together as a phrase was measured too, and hurt, so there is none.
+_ABBREVIATIONS: dict[str, str] = {
+    "rl": "reinforcement learning",
+    "rlhf": "reinforcement learning from human feedback",
+    "llm": "large language model",
+    "vlm": "vision language model",
+    "mllm": "multimodal large language model",
+    "nlp": "natural language processing",
+    "asr": "speech recognition",
+    "tts": "text to speech",
+    "gnn": "graph neural network",
+    "gan": "generative adversarial network",
+    "cnn": "convolutional neural network",
+    "vit": "vision transformer",
+    "moe": "mixture of experts",
+    "kd": "knowledge distillation",
+    "rag": "retrieval augmented generation",
+    "peft": "parameter efficient fine tuning",
+    "nerf": "neural radiance field",
+    "vqa": "visual question answering",
+    "nas": "neural architecture search",
+    "cot": "chain of thought",
+}
+
+
+@lru_cache(maxsize=1)
+def _abbreviation_stems() -> dict[str, tuple[str, ...]]:
+    return {_stem(abbreviation): tuple(_words(text)[0]) for abbreviation, text in _ABBREVIATIONS.items()}
+
+
+@lru_cache(maxsize=16384)
+def _query(topic: str) -> tuple[str, ...]:
+    """The stems a topic searches for: its words and joined compounds, each abbreviation's
+    expansion and each expansion's abbreviation."""
+    found = list(stems(topic))
+    if EXPAND_ABBREVIATIONS:
+        sequence = " " + " ".join(found) + " "
+        for abbreviation, expansion in _abbreviation_stems().items():
+            if abbreviation in found:
+                found.extend(expansion)
+            elif " " + " ".join(expansion) + " " in sequence:
+                found.append(abbreviation)
+    return tuple(found)
 
 
 # ---------------------------------------------------------------------------------------------------
-# Scoring constants. A topic's score is normalised so that the phrase in the title and once in the
-# abstract scores 1.0 whatever the words' rarity: readers' several topics weigh alike.
+# Scoring constants. The fused rule's five and the lexical rule's two are fitted by
+# `make eval EVAL_ARGS=--fit` on the labelled profiles (README "Ranking" gives the figures and the
+# leave-one-profile-out check); the rest are chosen, and the README says which were measured.
 # ---------------------------------------------------------------------------------------------------
 
-TITLE_WEIGHT = 2.0
-BODY_WEIGHT = 1.0
-KEYWORD_WEIGHT = 0.5
-_FULL = TITLE_WEIGHT + BODY_WEIGHT
-# The words of a multi-word topic close together, not adjacent: "distill knowledge", "domain and
-# task adaptation", "large pretrained language models" (each at most one word from the next).
-NEAR_QUALITY = 0.6
-# A topic's core (its words minus those in more than COMMON_SHARE of the papers) scores this share of
-# the whole phrase, when it carries at least CORE_SHARE of the topic's idf.
-CORE_QUALITY = 0.7
-CORE_SHARE = 0.7
-# An abbreviation counts where the paper uses at least this idf-weighted share of its expansion.
-CORROBORATION = 0.5
-# Each field's share of a multi-word topic's words, idf-weighted, counts this much when the paper is
-# relevant anyway: "speech" in the title beside "speech recognition" in the abstract.
-PARTIAL_QUALITY = 0.4
+# BM25 with a title counting TITLE_WEIGHT times the abstract (one long field of the title repeated).
+BM25_K1 = 1.2
+BM25_B = 0.75
+TITLE_WEIGHT = 3
+KEYWORD_WEIGHT = 1
+EXPAND_ABBREVIATIONS = True
+# The fused score (see RankingIndex._fused): this share semantic (cosine z-score / Z_SCALE, from
+# MIN_COSINE on), the rest BM25 over the best candidate's; the semantic share shrinks when the
+# topic's best cosine is below SEMANTIC_FLOOR.
+SEMANTIC_WEIGHT = 0.6
+Z_SCALE = 4.0
+MIN_COSINE = 0.15
+SEMANTIC_FLOOR = 0.4
+# A paper is relevant to a topic from this fused score on (both vectors present) ...
+FUSED_THRESHOLD = 0.30
+# ... or, without a vector on either side, from this share of the topic's best BM25 score on. Both
+# ways, BM25 counts only from LEXICAL_FLOOR of what the topic scores with every word once in a title,
+# so a topic nothing really matches does not crown a paper that only shares its commonest word.
+LEXICAL_THRESHOLD = 0.45
+LEXICAL_FLOOR = 0.1
 # A paper's second and further matching topics add this share of their score.
-EXTRA_TOPIC_SHARE = 0.5
-# Above any topic score even after the popularity lift: a followed author's papers come first.
-AUTHOR_SCORE = 2.5
-# Alone, a category match weighs like a passing mention of a topic; beside a topic match it lifts it.
-CATEGORY_SCORE = 0.3
-# Feedback: similarity is the idf-weighted share of a liked title's informative words found in a paper.
-FEEDBACK_THRESHOLD = 0.45
-FEEDBACK_SATURATION = 6.0
-FEEDBACK_MORE = 0.6
-FEEDBACK_LESS = 0.6
+EXTRA_TOPIC_SHARE = 0.25
+# Above any topic score even after the lifts: a followed author's papers come first.
+AUTHOR_SCORE = 3.0
+# Alone, a category match weighs like a paper at the threshold; beside a topic match it lifts it.
+CATEGORY_SCORE = 0.45
+# Feedback: the cosine to the reader's profile vector (or, without vectors, BM25 likeness to the
+# rated titles) moves a relevant paper's score by up to this much.
+FEEDBACK_WEIGHT = 0.5
 FEEDBACK_RECENT = 10
-# Words in more than this share of the papers say little about a topic or a likeness ("model",
-# "learning", "data").
-COMMON_SHARE = 0.25
+# A pick says "like X you liked" from this similarity on.
+LIKENESS_SHOWN = 0.55
 # Popularity (log upvotes, 0..1 over the index) lifts a relevant paper's score by at most this share.
-POPULARITY_LIFT = 0.5
+POPULARITY_LIFT = 0.3
+# A "why" line names at most this many matched words or phrases; phrases longer than this are
+# sentences and are not quoted back as phrases.
+MAX_REASONS = 2
+MAX_PHRASE_WORDS = 5
+# A topic shown in a reason is cut to this many characters.
+SHOWN_TOPIC = 60
 _CACHE_LIMIT = 4096
-
-
-def _saturate(count: int) -> float:
-    """1 for one occurrence, growing to at most 2: repetition says more, with diminishing returns."""
-    return 2.0 * count / (count + 1.0)
-
-
-@dataclass(frozen=True, slots=True)
-class _Doc:
-    """A paper's words, each with its positions as the set bits of one int. The title comes first,
-    then the abstract and AI summary, then the keywords, so one shift-and-and finds a phrase in all
-    fields at once and a mask tells which field it was in."""
-
-    words: dict[str, int]
-    title: int  # the title's bits
-    body: int  # the abstract's and AI summary's bits
-    keywords_from: int  # the first keyword bit
-    popularity: float
-
-    @classmethod
-    def of(cls, paper: Paper, popularity: float) -> _Doc:
-        words: dict[str, int] = {}
-        offset = 0
-        bounds: list[int] = []
-        for field in ((paper.title,), (paper.summary, paper.ai_summary), paper.keywords):
-            for text in field:
-                last = offset
-                for word, position in _positions(text):
-                    words[word] = words.get(word, 0) | (1 << (offset + position))
-                    last = offset + position
-                offset = last + _GAP
-            bounds.append(offset)
-        title = (1 << bounds[0]) - 1
-        return cls(words, title, ((1 << bounds[1]) - 1) ^ title, bounds[1], popularity)
-
-    def in_title(self, word: str) -> bool:
-        return bool(self.words.get(word, 0) & self.title)
-
-    def in_body(self, word: str) -> bool:
-        return bool(self.words.get(word, 0) & self.body)
-
-
-def _phrase(masks: list[int]) -> int:
-    """The positions where the phrase whose words have these masks ends (stop words between its
-    words allowed)."""
-    running = masks[0]
-    for mask in masks[1:]:
-        running = ((running << 2) | (running << 3)) & mask
-    return running
-
-
-def _near(masks: list[int], field: int) -> bool:
-    """Whether, within one field, each word is followed by the next within one other word ("domain
-    and task adaptation") or comes right after it ("distilling knowledge", "tuning prompts")."""
-    for before, after in itertools.pairwise(masks):
-        # Distances 2-3: adjacent; 4-5: one word between; -2: right before.
-        reach = (before << 2) | (before << 3) | (before << 4) | (before << 5) | (before >> 2)
-        if not reach & after & field:
-            return False
-    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -548,12 +262,24 @@ def _trending_key(paper: Paper) -> tuple[int, int, float, str]:
     return (-paper.upvotes, -paper.comments, -published, paper.id)
 
 
-def _short(title: str, limit: int = 50) -> str:
-    return title if len(title) <= limit else title[: limit - 1].rstrip(" ,:;-") + "…"
+def _short(text: str, limit: int = 50) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,:;-") + "…"
+
+
+def _pick(paper: Paper, score: float, reasons: tuple[str, ...]) -> Pick:
+    return Pick(paper=paper, score=round(score, 4), reasons=reasons)
 
 
 def _upvotes(count: int) -> str:
     return f"trending: {count} upvote{'s' if count != 1 else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class _TopicMatch:
+    """One topic's lexical view of the candidates: BM25 over the best candidate's, and over the ideal."""
+
+    lexical: np.ndarray  # per paper, 0..1 (BM25 / the best candidate's)
+    absolute: np.ndarray  # per paper, BM25 / ideal
 
 
 class RankingIndex:
@@ -570,185 +296,162 @@ class RankingIndex:
         for paper in papers:
             latest[paper.id] = paper
         self.papers = tuple(latest.values())
-        top = max((paper.upvotes for paper in self.papers), default=0)
-        scale = math.log1p(top) if top > 0 else 1.0
-        self._docs: list[_Doc] = []
+        count = len(self.papers)
         self._number = {paper.id: number for number, paper in enumerate(self.papers)}
-        postings: dict[str, list[int]] = {}
-        # Per stem: (paper, 1.0 if in the title else 0.5) for feedback likeness.
-        weighted: dict[str, list[tuple[int, float]]] = {}
+        # Each paper's content stems as one spaced string, title then abstract then keywords, for
+        # phrase lookups (exclusions, "mentions ..."): " speech recogn robust ... ".
+        self._text: list[str] = []
+        frequencies: list[dict[str, float]] = []
+        lengths = np.zeros(count, dtype=np.float64)
         self._by_surname: dict[str, list[tuple[int, str, _Name]]] = {}
         by_category: dict[str, set[int]] = {}
         for number, paper in enumerate(self.papers):
-            doc = _Doc.of(paper, math.log1p(max(paper.upvotes, 0)) / scale)
-            self._docs.append(doc)
-            for word, mask in doc.words.items():
-                postings.setdefault(word, []).append(number)
-                weighted.setdefault(word, []).append((number, 1.0 if mask & doc.title else 0.5))
+            counts: dict[str, float] = {}
+            sequences: list[str] = []
+            for text, weight in (
+                (paper.title, TITLE_WEIGHT),
+                (paper.summary, 1),
+                # HF's AI summary restates the abstract in plainer words (absent from arXiv papers).
+                (paper.ai_summary, 1),
+                *((keyword, KEYWORD_WEIGHT) for keyword in paper.keywords),
+            ):
+                sequence, joined = _words(text)
+                for word in (*sequence, *joined):
+                    counts[word] = counts.get(word, 0.0) + weight
+                lengths[number] += weight * len(sequence)
+                sequences.append(" ".join(sequence))
+            frequencies.append(counts)
+            self._text.append(" " + " | ".join(sequences) + " ")
             for author in paper.authors:
                 name = _Name.of(author)
-                if name is None:
-                    continue
-                # Candidates by initial and surname; `same_person` then decides.
-                self._by_surname.setdefault(name.initial_last, []).append((number, author, name))
+                if name is not None:
+                    # Candidates by initial and surname; `same_person` then decides.
+                    self._by_surname.setdefault(name.initial_last, []).append((number, author, name))
             for category in paper.categories:
                 key = category.strip().lower()
                 # "cs" (a whole archive) as well as "cs.ro" (one subject class).
                 for part in {key, key.split(".", 1)[0]}:
                     by_category.setdefault(part, set()).add(number)
         self._by_category = {category: frozenset(numbers) for category, numbers in by_category.items()}
-        self._postings = {word: tuple(where) for word, where in postings.items()}
-        self._weighted = {word: tuple(where) for word, where in weighted.items()}
-        total = max(len(self._docs), 1)
-        self._idf = {word: math.log(1.0 + total / len(where)) for word, where in postings.items()}
-        self._common = max(3, int(COMMON_SHARE * total))
-        self._trending = tuple(sorted(range(len(self._docs)), key=lambda n: _trending_key(self.papers[n])))
-        self._rank_of = [0] * len(self._docs)
+        # BM25's per-(word, paper) weights, idf included: a query's score is then a sum of rows.
+        average = float(lengths.mean()) if count else 1.0
+        norms = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(average, 1.0))
+        postings: dict[str, tuple[list[int], list[float]]] = {}
+        for number, counts in enumerate(frequencies):
+            for word, tf in counts.items():
+                where, weights = postings.setdefault(word, ([], []))
+                where.append(number)
+                weights.append(tf * (BM25_K1 + 1) / (tf + norms[number]))
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._idf: dict[str, float] = {}
+        for word, (where, weights) in postings.items():
+            idf = math.log(1.0 + (count - len(where) + 0.5) / (len(where) + 0.5))
+            self._idf[word] = idf
+            self._postings[word] = (np.array(where, dtype=np.intp), np.array(weights) * idf)
+        # What a word once in a title (and nowhere else) scores in an average-length paper.
+        self._ideal_tf = TITLE_WEIGHT * (BM25_K1 + 1) / (TITLE_WEIGHT + BM25_K1)
+        # Sentence vectors: a paper without one (stored before embedding ran) is ranked lexically.
+        # A vector another model made is no vector here (its space is not the readers').
+        usable = [paper.vector if paper.vector_model == vectors.MODEL else None for paper in self.papers]
+        self._has_vector = np.array([vector is not None for vector in usable], dtype=bool)
+        self._matrix = np.zeros((count, vectors.DIM), dtype=np.float32)
+        if self._has_vector.any():
+            self._matrix[self._has_vector] = vectors.matrix(
+                [vector for vector in usable if vector is not None]
+            )
+        top = max((paper.upvotes for paper in self.papers), default=0)
+        scale = math.log1p(top) if top > 0 else 1.0
+        self._popularity = np.array([math.log1p(max(p.upvotes, 0)) / scale for p in self.papers])
+        self._trending = tuple(sorted(range(count), key=lambda n: _trending_key(self.papers[n])))
+        self._newest = max((paper.day for paper in self.papers), default=None)
+        self._rank_of = np.zeros(count, dtype=np.int64)
         for place, number in enumerate(self._trending):
             self._rank_of[number] = place
-        self._popularity = [doc.popularity for doc in self._docs]
-        self._topic_cache: dict[str, dict[int, float]] = {}
+        self._topic_cache: dict[str, _TopicMatch] = {}
         self._exclude_cache: dict[str, frozenset[int]] = {}
         self._author_cache: dict[str, dict[int, str]] = {}
-        self._liked_cache: dict[tuple[str, str, tuple[str, ...]], dict[int, float]] = {}
+        self._scored_cache: dict[tuple[str, bytes | None], tuple[np.ndarray, np.ndarray | None]] = {}
+        self._mentions_cache: dict[tuple[int, str], list[str]] = {}
+        self._reason_cache: dict[tuple[int, str, bool], str] = {}
 
-    # -- topics -------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.papers)
 
-    def _corroborated(self, number: int, expansions: tuple[tuple[str, ...], ...]) -> bool:
-        doc = self._docs[number]
-        rare = math.log(1.0 + len(self._docs))
-        for expansion in expansions:
-            weights = [self._idf.get(word, rare) for word in expansion]
-            present = sum(
-                weight for word, weight in zip(expansion, weights, strict=True) if word in doc.words
-            )
-            if present >= CORROBORATION * sum(weights):
-                return True
-        return False
+    # -- lexical -------------------------------------------------------------------------------------
 
-    def _variant_scores(self, variant: _Variant) -> dict[int, float]:
-        """Normalised relevance of every paper matching one variant of a topic."""
-        phrase = variant.words
-        lists = [self._postings.get(word) for word in phrase]
-        if not all(lists):
-            return {}
-        scores: dict[int, float] = {}
-        if len(phrase) == 1:
-            word = phrase[0]
-            for number in lists[0]:
-                if variant.corroboration and not self._corroborated(number, variant.corroboration):
-                    continue
-                doc = self._docs[number]
-                mask = doc.words[word]
-                if variant.title_only and not mask & doc.title:
-                    continue
-                title = TITLE_WEIGHT if mask & doc.title else 0.0
-                body = BODY_WEIGHT * _saturate((mask & doc.body).bit_count())
-                keyword = KEYWORD_WEIGHT if mask >> doc.keywords_from else 0.0
-                scores[number] = (title + body + keyword) / _FULL
-            return scores
-        idf = dict(zip(phrase, (self._idf[word] for word in phrase), strict=False))
-        total_idf = sum(idf.values())
-        shortest = min(lists, key=len)
-        for number in set(shortest).intersection(*lists):
-            doc = self._docs[number]
-            masks = [doc.words[word] for word in phrase]
-            ends = _phrase(masks)
-            in_title = (ends & doc.title).bit_count()
-            if variant.title_only and not in_title:
-                continue
-            in_body = (ends & doc.body).bit_count()
-            in_keywords = ends >> doc.keywords_from
-            if in_title:
-                title = 1.0
-            elif _near(masks, doc.title):
-                title = NEAR_QUALITY
-            else:
-                # Partial credit (negative: it never makes a paper relevant on its own). Even every
-                # word in the title, apart, is only that: "Recognition of Objects in Speech-Free Scenes".
-                share = sum(weight for word, weight in idf.items() if doc.in_title(word)) / total_idf
-                title = -PARTIAL_QUALITY * share
-            if in_body:
-                body = _saturate(in_body)
-            elif _near(masks, doc.body):
-                body = NEAR_QUALITY
-            else:
-                share = sum(weight for word, weight in idf.items() if doc.in_body(word)) / total_idf
-                body = -PARTIAL_QUALITY * share
-            if title <= 0 and body <= 0 and not in_keywords:
-                continue
-            keyword = 1.0 if in_keywords else 0.0
-            score = TITLE_WEIGHT * abs(title) + BODY_WEIGHT * abs(body) + KEYWORD_WEIGHT * keyword
-            scores[number] = score / _FULL
-        return scores
+    def _bm25(self, words: Iterable[str]) -> tuple[np.ndarray, float]:
+        """Every paper's BM25 score for the query, and what a paper with every query word once in its
+        title would score."""
+        scores = np.zeros(len(self.papers))
+        ideal = 0.0
+        rare = math.log(1.0 + (len(self.papers) + 0.5) / 0.5)
+        for word in words:
+            posting = self._postings.get(word)
+            if posting is not None:
+                where, weights = posting
+                scores[where] += weights
+            ideal += self._idf.get(word, rare) * self._ideal_tf
+        return scores, ideal
 
-    def _with_cores(self, variants: Iterable[_Variant]) -> list[tuple[_Variant, float]]:
-        """The variants, each followed by its core at a discount: the words left when the ones most
-        papers use are dropped ("contrastive learning" -> "contrastive", "vision language models" ->
-        "vision language"), provided they carry most of the topic's weight."""
-        out: list[tuple[_Variant, float]] = []
-        for variant in variants:
-            out.append((variant, 1.0))
-            words = variant.words
-            if len(words) < 2 or not all(word in self._postings for word in words):
-                continue
-            core = tuple(word for word in words if len(self._postings[word]) <= self._common)
-            if not core or len(core) == len(words):
-                continue
-            if sum(self._idf[word] for word in core) >= CORE_SHARE * sum(self._idf[word] for word in words):
-                out.append((_Variant(core, title_only=True), CORE_QUALITY))
-        return out
-
-    def _topic(self, label: str) -> dict[int, float]:
-        """Papers matching a topic, by their best variant's score; cached for the next reader."""
-        # Keyed by the text as given: readers mostly write a topic the same way, and a miss only
-        # costs the computation.
-        key = label
-        cached = self._topic_cache.get(key)
+    def _topic(self, topic: str) -> _TopicMatch:
+        """One topic's lexical scores, cached for the next reader with the same words."""
+        cached = self._topic_cache.get(topic)
         if cached is not None:
             return cached
-        best: dict[int, float] = {}
-        for variant, factor in self._with_cores(_variants(label)):
-            for number, score in self._variant_scores(variant).items():
-                if score * factor > best.get(number, 0.0):
-                    best[number] = score * factor
+        scores, ideal = self._bm25(_query(topic))
+        best = float(scores.max()) if len(scores) else 0.0
+        match = _TopicMatch(lexical=scores / max(best, 1e-9), absolute=scores / max(ideal, 1e-9))
         if len(self._topic_cache) >= _CACHE_LIMIT:
             self._topic_cache.clear()
-        self._topic_cache[key] = best
-        return best
+        self._topic_cache[topic] = match
+        return match
 
-    def _excluded_by(self, term: str) -> frozenset[int]:
-        """Papers that mention an excluded term: as a phrase (or abbreviation) anywhere, not scattered."""
-        key = term
-        cached = self._exclude_cache.get(key)
+    def _mentions(self, number: int, topic: str) -> list[str]:
+        """The topic's phrases the paper uses as phrases, or else its rarest words the paper uses."""
+        key = (number, topic)
+        cached = self._mentions_cache.get(key)
         if cached is not None:
             return cached
-        found: set[int] = set()
-        # Abbreviations need no corroboration here: a reader who excluded "ASR" would rather miss a
-        # paper about attack success rates than see one about speech recognition.
-        for variant in _variants(term):
-            lists = [self._postings.get(word) for word in variant.words]
-            if not all(lists):
-                continue
-            if len(lists) == 1:
-                found.update(lists[0])
-                continue
-            for number in set(min(lists, key=len)).intersection(*lists):
-                doc = self._docs[number]
-                if _phrase([doc.words[word] for word in variant.words]):
-                    found.add(number)
-        result = frozenset(found)
+        text = self._text[number]
+        found = [shown for shown, words in phrases(topic) if f" {' '.join(words)} " in text][:MAX_REASONS]
+        if not found:
+            stemmed, surface = _surface(topic)
+            present = sorted(
+                {word for word in stemmed if f" {word} " in text}, key=lambda word: -self._idf.get(word, 0.0)
+            )
+            found = [surface[word] for word in present[:MAX_REASONS]]
+        if len(self._mentions_cache) >= _CACHE_LIMIT * 4:
+            self._mentions_cache.clear()
+        self._mentions_cache[key] = found
+        return found
+
+    def _excluded_by(self, term: str) -> frozenset[int]:
+        """Papers that mention an excluded term (any of its phrases) as a phrase, never scattered."""
+        cached = self._exclude_cache.get(term)
+        if cached is not None:
+            return cached
+        sequences = {words for _, words in phrases(term)}
+        sequence, _ = _words(term)
+        if sequence:
+            sequences.add(tuple(sequence))
+        # An excluded abbreviation excludes its expansion and back: "LLMs" and "large language models".
+        for abbreviation, expansion in _abbreviation_stems().items():
+            if (abbreviation,) in sequences:
+                sequences.add(expansion)
+            elif expansion in sequences:
+                sequences.add((abbreviation,))
+        wanted = [" " + " ".join(words) + " " for words in sequences]
+        found = frozenset(n for n, text in enumerate(self._text) if any(w in text for w in wanted))
         if len(self._exclude_cache) >= _CACHE_LIMIT:
             self._exclude_cache.clear()
-        self._exclude_cache[key] = result
-        return result
+        self._exclude_cache[term] = found
+        return found
 
-    # -- authors, categories, feedback -----------------------------------------------------------------
+    # -- authors -------------------------------------------------------------------------------------
 
     def _by(self, followed: str) -> dict[int, str]:
         """Papers by a followed author, each with the paper's own spelling of the name."""
-        key = followed
-        cached = self._author_cache.get(key)
+        cached = self._author_cache.get(followed)
         if cached is not None:
             return cached
         wanted = _Name.of(followed)
@@ -759,63 +462,42 @@ class RankingIndex:
                     found[number] = author
         if len(self._author_cache) >= _CACHE_LIMIT:
             self._author_cache.clear()
-        self._author_cache[key] = found
+        self._author_cache[followed] = found
         return found
 
-    def _likeness(self, liked: LikedPaper) -> dict[int, float]:
-        """Papers resembling one the reader rated: the idf-weighted share of its title's and keywords'
-        informative words they contain, a word in their title counting double one in their abstract."""
-        key = (liked.id, liked.title, liked.keywords)
-        cached = self._liked_cache.get(key)
-        if cached is not None:
-            return cached
-        sequences = [terms(liked.title), *(terms(keyword) for keyword in liked.keywords)]
-        words = {word for sequence in sequences for word in sequence}
-        itself = self._number.get(liked.id)
-        own = self._docs[itself] if itself is not None else None
+    # -- feedback ------------------------------------------------------------------------------------
 
-        def others_using(word: str) -> int:
-            count = len(self._postings.get(word, ()))
-            if own is not None and word in own.words:
-                count -= 1
-            return count
+    def _similar(self, liked: LikedPaper) -> np.ndarray:
+        """Per paper, its likeness to a rated paper: the cosine of their vectors where both have one,
+        else its BM25 score for the rated title over the best other candidate's."""
+        own = self._number.get(liked.id)
+        scores, _ = self._bm25(_query(liked.title))
+        if own is not None:
+            scores[own] = 0.0
+        lexical = scores / max(float(scores.max()) if len(scores) else 0.0, 1e-9)
+        if own is not None:
+            lexical[own] = 1.0
+            if self._has_vector[own]:
+                return np.where(self._has_vector, self._matrix @ self._matrix[own], lexical)
+        return lexical
 
-        # Words no other paper uses (the liked paper's own method name) can't tell candidates apart,
-        # and words most papers use say nothing: both are left out of the share.
-        informative = {word for word in words if 0 < others_using(word) <= self._common}
-        # A long title's many words dilute no likeness: two rare words shared is a full match.
-        total = min(sum(self._idf[word] for word in informative), FEEDBACK_SATURATION)
-        shared: dict[int, float] = {}
-        hits: dict[int, int] = {}
-        for word in informative:
-            weight = self._idf[word]
-            for number, place in self._weighted[word]:
-                shared[number] = shared.get(number, 0.0) + weight * place
-                hits[number] = hits.get(number, 0) + 1
-        # One shared word is a coincidence ("perspective") unless it comes with its neighbour in the
-        # liked title ("continual learning"); two are a likeness.
-        pairs = [
-            pair
-            for sequence in sequences
-            for pair in itertools.pairwise(sequence)
-            if pair[0] in informative or pair[1] in informative
-        ]
-        result: dict[int, float] = {}
-        for number, value in shared.items():
-            if number == itself or value < FEEDBACK_THRESHOLD * total:
-                continue
-            if hits[number] < 2:
-                doc = self._docs[number]
-                if not any(
-                    all(word in doc.words for word in pair) and _phrase([doc.words[w] for w in pair])
-                    for pair in pairs
-                ):
-                    continue
-            result[number] = min(value / total, 1.0)
-        if len(self._liked_cache) >= _CACHE_LIMIT:
-            self._liked_cache.clear()
-        self._liked_cache[key] = result
-        return result
+    def _feedback(
+        self, feedback: Feedback, profile: np.ndarray | None
+    ) -> tuple[np.ndarray, list[tuple[LikedPaper, np.ndarray]]]:
+        """Per paper, the feedback signal in -1..1, and each liked paper's likeness for the reasons."""
+        signal = np.zeros(len(self.papers))
+        liked = [(paper, self._similar(paper)) for paper in feedback.more[-FEEDBACK_RECENT:]]
+        if profile is not None:
+            signal = np.where(self._has_vector, self._matrix @ profile, 0.0)
+            lexical_only = ~self._has_vector
+        else:
+            lexical_only = np.ones(len(self.papers), dtype=bool)
+        if lexical_only.any():
+            more = np.max([s for _, s in liked], axis=0) if liked else 0.0
+            disliked = [self._similar(paper) for paper in feedback.less[-FEEDBACK_RECENT:]]
+            less = np.max(disliked, axis=0) if disliked else 0.0
+            signal = np.where(lexical_only, np.clip(more - less, -1.0, 1.0), signal)
+        return signal, liked
 
     # -- ranking -------------------------------------------------------------------------------------
 
@@ -825,73 +507,163 @@ class RankingIndex:
             excluded |= self._excluded_by(term)
         return excluded
 
+    def relevance(
+        self, topics: Sequence[str], topic_vectors: Mapping[str, bytes]
+    ) -> tuple[np.ndarray, list[tuple[str, np.ndarray, np.ndarray | None]]]:
+        """Per paper, its relevance to the reader's topics (0 where it passes no threshold), and per
+        topic (topic, fused score, cosines or None) for the reasons."""
+        count = len(self.papers)
+        per_topic: list[tuple[str, np.ndarray, np.ndarray | None]] = []
+        for topic in topics:
+            per_topic.append((topic, *self._scored(topic, topic_vectors.get(topic))))
+        if not per_topic:
+            return np.zeros(count), per_topic
+        stacked = np.vstack([scores for _, scores, _ in per_topic])
+        best = stacked.max(axis=0)
+        return best + EXTRA_TOPIC_SHARE * (stacked.sum(axis=0) - best), per_topic
+
+    def _scored(self, topic: str, packed: bytes | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """One topic's relevance per paper (0 below the threshold) and its cosines; cached, since
+        readers who wrote the same topic the same way share its text and its vector."""
+        key = (topic, packed)
+        cached = self._scored_cache.get(key)
+        if cached is not None:
+            return cached
+        match = self._topic(topic)
+        lexical_pass = (match.lexical >= LEXICAL_THRESHOLD) & (match.absolute >= LEXICAL_FLOOR)
+        lexical_score = np.where(lexical_pass, match.lexical, 0.0)
+        if packed is None:
+            result: tuple[np.ndarray, np.ndarray | None] = (lexical_score, None)
+        else:
+            cosines = self._matrix @ vectors.unpack(packed)
+            fused = self._fused(cosines, match)
+            fused = np.where(fused >= FUSED_THRESHOLD, fused, 0.0)
+            result = (np.where(self._has_vector, fused, lexical_score), cosines)
+        if len(self._scored_cache) >= _CACHE_LIMIT:
+            self._scored_cache.clear()
+        self._scored_cache[key] = result
+        return result
+
+    def _fused(self, cosines: np.ndarray, match: _TopicMatch) -> np.ndarray:
+        """Per paper, one topic's semantic and lexical evidence on one scale.
+
+        The cosine counts as a z-score over the day's candidates (how far a paper stands out from
+        the rest, whatever the scale of cosines a terse jargon topic or a long sentence produces),
+        and only from MIN_COSINE on. A topic the model does not know ("PEFT / LoRA & adapters":
+        nothing comes close) leans on its words: the semantic share shrinks with the best cosine
+        below SEMANTIC_FLOOR. BM25 counts over the best candidate's and from LEXICAL_FLOOR of the
+        ideal on, so sharing only a topic's commonest word is no match.
+        """
+        known = cosines[self._has_vector]
+        if len(known) > 1:
+            spread = max(float(known.std()), 1e-6)
+            semantic = (cosines - float(known.mean())) / spread / Z_SCALE
+        else:
+            semantic = np.zeros_like(cosines)
+        semantic = np.where(cosines >= MIN_COSINE, semantic, 0.0)
+        best = max(float(known.max()), 0.0) if len(known) else 0.0
+        weight = SEMANTIC_WEIGHT * min(1.0, best / SEMANTIC_FLOOR)
+        lexical = np.where(match.absolute >= LEXICAL_FLOOR, match.lexical, 0.0)
+        return weight * semantic + (1 - weight) * lexical
+
     def rank(
         self,
         settings: ReaderSettings,
         feedback: Feedback,
         exclude_ids: Collection[str] = (),
         count: int | None = None,
+        *,
+        topic_vectors: Mapping[str, bytes] | None = None,
+        profile_vector: bytes | None = None,
     ) -> list[Pick]:
         limit = settings.count if count is None else count
-        if limit <= 0 or not self._docs:
+        if limit <= 0 or not self.papers:
             return []
         excluded = self._excluded(settings, exclude_ids)
-        # A topic with no searchable word ("the") can neither match nor narrow anything.
-        topics = [(topic, self._topic(topic)) for topic in settings.topics if _variants(topic)]
+        topics = [topic for topic in settings.topics if _query(topic)]
         categories = [
             (category, self._by_category.get(category.strip().lower(), frozenset()))
             for category in settings.categories
         ]
         authors = [self._by(name) for name in settings.authors]
-        liked = [(paper, self._likeness(paper)) for paper in feedback.more[-FEEDBACK_RECENT:]]
-        disliked = [self._likeness(paper) for paper in feedback.less[-FEEDBACK_RECENT:]]
+        profile = vectors.unpack(profile_vector) if profile_vector is not None else None
+        rated = bool(feedback.more or feedback.less or profile is not None)
         focused = bool(topics or categories)
-        if not (focused or any(authors) or liked or disliked):
+        if not (focused or any(authors) or rated):
             return self._plain_trending(excluded, limit)
 
         pinned = {number for found in authors for number in found}
-        likeness = _strongest(found for _, found in liked)
-        unlikeness = _strongest(disliked)
+        signal, liked = self._feedback(feedback, profile) if rated else (None, [])
         if focused:
-            relevance = _relevance([matches for _, matches in topics], [numbers for _, numbers in categories])
-            for number in pinned:
-                relevance.setdefault(number, 0.0)
+            relevance, per_topic = self.relevance(topics, topic_vectors or {})
+            for _, numbers in categories:
+                relevance[list(numbers)] += CATEGORY_SCORE
+            relevant = relevance > 0
+            score = relevance * (1.0 + POPULARITY_LIFT * self._popularity)
+            if signal is not None:
+                score = score + FEEDBACK_WEIGHT * signal
         else:
-            relevance = dict.fromkeys(range(len(self._docs)), 0.0)
-        popularity, rank_of = self._popularity, self._rank_of
-        scored: list[tuple[float, int, int]] = []
-        for number, score in relevance.items():
-            if number in excluded:
-                continue
-            if number in likeness:
-                score += FEEDBACK_MORE * likeness[number]
-            if number in pinned:
-                score += AUTHOR_SCORE
-            if focused:
-                score *= 1.0 + POPULARITY_LIFT * popularity[number]
-            else:
-                # Trending order, which log-scaled upvotes keep, moved by authors and feedback.
-                score += popularity[number]
-            if number in unlikeness:
-                score *= 1.0 - FEEDBACK_LESS * unlikeness[number]
-            scored.append((-score, rank_of[number], number))
-        scored.sort()
+            per_topic = []
+            relevant = np.zeros(len(self.papers), dtype=bool)
+            # Trending order, which log-scaled upvotes keep, moved by authors and feedback.
+            score = self._popularity.copy()
+            if signal is not None:
+                score = score + FEEDBACK_WEIGHT * signal
+            relevant[:] = True
+        if pinned:
+            pinned_list = list(pinned)
+            relevant[pinned_list] = True
+            score[pinned_list] += AUTHOR_SCORE
+        if excluded:
+            relevant[list(excluded)] = False
+        candidates = np.flatnonzero(relevant)
+        # Best score first; ties in trending order.
+        order = candidates[np.lexsort((self._rank_of[candidates], -score[candidates]))][:limit].tolist()
 
         picks: list[Pick] = []
-        for negative, _, number in scored[:limit]:
+        for number in order:
             paper = self.papers[number]
             reasons = [f"by {found[number]}" for found in authors if number in found]
-            matching = sorted((-matches[number], topic) for topic, matches in topics if number in matches)
-            if matching:
-                reasons.append("matches: " + ", ".join(topic for _, topic in matching))
+            reasons += self._topic_reasons(number, per_topic)
             reasons += [f"in {category}" for category, numbers in categories if number in numbers]
-            if number in likeness:
-                source = max(liked, key=lambda item: item[1].get(number, 0.0))[0]
-                reasons.append(f'like "{_short(source.title)}" you liked')
+            if liked:
+                source, similar = max(liked, key=lambda item: float(item[1][number]))
+                if similar[number] >= LIKENESS_SHOWN and source.id != paper.id:
+                    reasons.append(f'like "{_short(source.title)}" you liked')
             if not focused:
                 reasons.append(_upvotes(paper.upvotes))
-            picks.append(Pick(paper=paper, score=round(-negative, 4), reasons=tuple(reasons)))
+            picks.append(_pick(paper, float(score[number]), tuple(reasons)))
         return picks
+
+    def _topic_reasons(
+        self, number: int, per_topic: list[tuple[str, np.ndarray, np.ndarray | None]]
+    ) -> list[str]:
+        """What matched, best topic first: the words it mentions, or its closeness in meaning."""
+        matched = [
+            (-float(scores[number]), topic, cosines is not None)
+            for topic, scores, cosines in per_topic
+            if scores[number] > 0
+        ]
+        if len(matched) > 1:
+            matched.sort()
+        return [self._reason(number, topic, semantic) for _, topic, semantic in matched]
+
+    def _reason(self, number: int, topic: str, semantic: bool) -> str:
+        """Why a paper matched a topic, cached: the same papers match the same topics all hour."""
+        key = (number, topic, semantic)
+        cached = self._reason_cache.get(key)
+        if cached is not None:
+            return cached
+        mentioned = self._mentions(number, topic)
+        lexical = float(self._topic(topic).lexical[number])
+        if mentioned and (not (semantic and self._has_vector[number]) or lexical >= LEXICAL_THRESHOLD):
+            reason = "mentions " + ", ".join(f"“{_short(m, SHOWN_TOPIC)}”" for m in mentioned)
+        else:
+            reason = f"close to your interest “{_short(topic, SHOWN_TOPIC)}”"
+        if len(self._reason_cache) >= _CACHE_LIMIT * 4:
+            self._reason_cache.clear()
+        self._reason_cache[key] = reason
+        return reason
 
     def _plain_trending(self, excluded: set[int], limit: int) -> list[Pick]:
         picks: list[Pick] = []
@@ -899,40 +671,20 @@ class RankingIndex:
             if number in excluded:
                 continue
             paper = self.papers[number]
-            score = round(self._popularity[number], 4)
-            picks.append(Pick(paper=paper, score=score, reasons=(_upvotes(paper.upvotes),)))
+            score = round(float(self._popularity[number]), 4)
+            picks.append(_pick(paper, score, (_upvotes(paper.upvotes),)))
             if len(picks) == limit:
                 break
         return picks
 
-
-def _strongest(found: Iterable[dict[int, float]]) -> dict[int, float]:
-    """Per paper, its highest similarity to any of the rated papers."""
-    strongest: dict[int, float] = {}
-    for similarities in found:
-        for number, similarity in similarities.items():
-            if similarity > strongest.get(number, 0.0):
-                strongest[number] = similarity
-    return strongest
-
-
-def _relevance(topics: list[dict[int, float]], categories: list[frozenset[int]]) -> dict[int, float]:
-    """Per relevant paper: its best topic's score, half of each further topic's, plus its categories."""
-    if len(topics) == 1:
-        relevance = dict(topics[0])
-    else:
-        best: dict[int, float] = {}
-        total: dict[int, float] = {}
-        for matches in topics:
-            for number, score in matches.items():
-                total[number] = total.get(number, 0.0) + score
-                if score > best.get(number, 0.0):
-                    best[number] = score
-        relevance = {n: best[n] + EXTRA_TOPIC_SHARE * (total[n] - best[n]) for n in best}
-    for numbers in categories:
-        for number in numbers:
-            relevance[number] = relevance.get(number, 0.0) + CATEGORY_SCORE
-    return relevance
+    def also_trending(
+        self, settings: ReaderSettings, exclude_ids: Collection[str], count: int = 3
+    ) -> list[Pick]:
+        """The day's most upvoted papers beside a reader's picks: none excluded, picked or sent.
+        "The day" is the newest day among the candidates: older days' big papers were trending then."""
+        excluded = self._excluded(settings, exclude_ids)
+        excluded |= {number for number, paper in enumerate(self.papers) if paper.day != self._newest}
+        return self._plain_trending(excluded, count)
 
 
 def rank(
@@ -942,9 +694,14 @@ def rank(
     *,
     exclude_ids: Collection[str] = (),
     count: int | None = None,
+    topic_vectors: Mapping[str, bytes] | None = None,
+    profile_vector: bytes | None = None,
 ) -> list[Pick]:
     """The reader's picks from the indexed papers, best first, each with its reasons.
 
-    `count` defaults to the reader's own; `exclude_ids` are papers already sent.
+    `count` defaults to the reader's own; `exclude_ids` are papers already sent; `topic_vectors`
+    (by topic, as stored) and `profile_vector` are the reader's sentence vectors, where they have any.
     """
-    return index.rank(settings, feedback, exclude_ids, count)
+    return index.rank(
+        settings, feedback, exclude_ids, count, topic_vectors=topic_vectors, profile_vector=profile_vector
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,9 +34,52 @@ class Format(StrEnum):
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def _clean_terms(values: object) -> object:
+MAX_TOPIC = 300
+# A topics line splits at commas, semicolons and line breaks outside brackets, unless it reads as a
+# sentence: a piece this long, or a first-person or connecting word, keeps the line whole.
+_LONG_PIECE = 6
+_SPLIT_AT = ",;\n"
+_SENTENCE_WORDS = re.compile(
+    r"\b(i|i'm|im|we|my|our|me|us|am|that|which|so|because|where|how|especially|currently|mostly|"
+    r"mainly|interested|working|work|research|study|studying)\b",
+    re.IGNORECASE,
+)
+
+
+def split_topics(line: str) -> list[str]:
+    """A reader's topics line as the topics they meant, each as written (spaces collapsed).
+
+    "speech recognition, robotics" -> two; "generative models (diffusion, GANs, flows)" -> one;
+    "I work on compressing deep networks — pruning, quantization and distillation — for edge
+    devices" -> one (a sentence names one interest; ranking splits it into words and phrases).
+    """
+    pieces: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for ch in line:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(depth - 1, 0)
+        if ch in _SPLIT_AT and depth == 0:
+            pieces.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    pieces.append("".join(current))
+    pieces = [" ".join(piece.split()) for piece in pieces]
+    pieces = [piece for piece in pieces if piece]
+    whole = " ".join(line.split())
+    if len(pieces) > 1 and (
+        any(len(piece.split()) > _LONG_PIECE for piece in pieces) or _SENTENCE_WORDS.search(whole)
+    ):
+        return [whole]
+    return pieces
+
+
+def _clean_terms(values: object, split: bool = False) -> object:
     if isinstance(values, str):
-        values = values.split(",")
+        values = split_topics(values) if split else values.split(",")
     if isinstance(values, list | tuple):
         seen: dict[str, None] = {}
         for value in values:
@@ -73,8 +117,13 @@ class ReaderSettings(BaseModel):
     weekday: int = Field(default=0, ge=0, le=6)
     format: Format = Format.HTML
     quiet_days: bool = False
+    # "Also trending": the day's most upvoted papers below a topic reader's picks.
+    trending: bool = True
 
-    _terms = field_validator("topics", "excludes", "authors", "categories", mode="before")(
+    _topics = field_validator("topics", mode="before")(
+        classmethod(lambda cls, value: _clean_terms(value, True))
+    )
+    _terms = field_validator("excludes", "authors", "categories", mode="before")(
         classmethod(lambda cls, value: _clean_terms(value))
     )
 
@@ -107,6 +156,9 @@ class Feedback(BaseModel):
 
 
 class Subscriber(BaseModel):
+    # Vectors are raw bytes: JSON (logs, operator output) carries them as base64.
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
     id: str
     email: str
     status: Status = Status.PENDING
@@ -127,5 +179,13 @@ class Subscriber(BaseModel):
     # bounded, make a redelivered SNS message count once.
     transient_bounces: int = 0
     counted_bounces: list[str] = Field(default_factory=list)
+    # Packed sentence vectors (paperboy.vectors) of the topics, keyed by each topic exactly as in
+    # settings.topics. The Embed function fills in missing ones after a change and prunes keys no
+    # longer among the topics (ignore those until then); `vector_model` names the model that made them.
+    topic_vectors: dict[str, bytes] = Field(default_factory=dict)
+    vector_model: str = ""
+    # The reader's Rocchio profile (`more N` / `less N` move it over the rated papers' stored vectors),
+    # packed by `vectors.pack`; None until the first rating of a paper that has a vector.
+    profile_vector: bytes | None = None
     # Optimistic-locking counter: every write is conditional on the version read.
     version: int = 0

@@ -58,6 +58,8 @@ class DigestView(BaseModel):
     domain: str
     local_date: date
     picks: list[Pick]
+    # The day's top papers by upvotes that were not picked: one line each, not numbered.
+    also_trending: list[Pick] = Field(default_factory=list)
     settings: ReaderSettings
     unsubscribe_url: str
     reply_address: str
@@ -160,7 +162,7 @@ def settings_summary(settings: ReaderSettings) -> list[str]:
     )
     parts = "HTML and plain text" if settings.format is Format.HTML else "plain text only"
     return [
-        f"Your topics: {', '.join(settings.topics)}"
+        f"Your topics: {('; ' if any(',' in t for t in settings.topics) else ', ').join(settings.topics)}"
         if settings.topics
         else "Your topics: none yet, so you get the day's trending papers",
         *([f"Never shown: {', '.join(settings.excludes)}"] if settings.excludes else []),
@@ -169,6 +171,7 @@ def settings_summary(settings: ReaderSettings) -> list[str]:
         f"Your schedule: {_plural(settings.count, 'paper')}, {when} at {settings.send_time:%H:%M} "
         f"({settings.timezone}), {parts}",
         *(["Your quiet-day notes: on"] if settings.quiet_days else []),
+        *(["Your “Also trending” section: off"] if not settings.trending else []),
     ]
 
 
@@ -318,6 +321,14 @@ class Renderer:
             "settings_lines": settings_summary(view.settings),
             "reader_email": view.reader_email,
             "unsubscribe_url": view.unsubscribe_url,
+            "trending": [
+                {
+                    "title": one_line(pick.paper.display_title),
+                    "url": pick.paper.paper_url,
+                    "stats": f"{pick.paper.upvotes} upvote{'s' if pick.paper.upvotes != 1 else ''}",
+                }
+                for pick in (view.also_trending if view.picks else [])
+            ],
         }
         text_cards = "\n\n".join(
             card.replace(_NUMBER, number, 1) for (_, card), number in zip(cards, numbers, strict=True)

@@ -50,6 +50,10 @@ class Settings(BaseModel):
     # Papers stay fetchable for ranking this many days; older rows expire by TTL.
     paper_retention_days: int = 30
 
+    # Folder holding the sentence model's model.onnx and tokenizer.json (the Embed function's layer
+    # puts them in /opt/model; `make model` in .models/minilm).
+    model_dir: str = ""
+
     http_timeout_seconds: float = 10.0
     http_retries: int = 4
     http_backoff_seconds: float = 1.0

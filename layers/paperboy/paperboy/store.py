@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import Binary
+from botocore.exceptions import ClientError
 
 from paperboy.models import Paper
 
@@ -39,14 +41,22 @@ def _to_item(paper: Paper) -> dict[str, Any]:
     item["keywords"] = list(paper.keywords)
     item["authors"] = list(paper.authors)
     item["categories"] = list(paper.categories)
+    # Stored as DynamoDB Binary, not as the base64 text a JSON dump makes of bytes.
+    if paper.vector is None:
+        item.pop("vector", None)
+    else:
+        item["vector"] = paper.vector
     return item
 
 
-def _from_item(item: dict[str, Any]) -> Paper:
+def paper_from_item(item: dict[str, Any]) -> Paper:
+    """A stored row (or a stream image of one) as a Paper."""
     fields = {name: item[name] for name in Paper.model_fields if name in item}
     for number in ("upvotes", "comments"):
         if number in fields:
             fields[number] = int(fields[number])
+    if isinstance(fields.get("vector"), Binary):
+        fields["vector"] = fields["vector"].value
     return Paper.model_validate(fields)
 
 
@@ -108,9 +118,53 @@ class PaperStore:
                 request = response.get("UnprocessedKeys") or {}
         return rows
 
+    def set_vector(self, paper_id: str, vector: bytes, model: str) -> bool:
+        """Store the paper's sentence vector; False if the paper is gone (expired) meanwhile.
+
+        Only the vector's own attributes are written, so a concurrent refresh of votes or links by
+        FetchPapers is never undone, and an upsert never touches the vector.
+        """
+        try:
+            self._table.update_item(
+                Key={"id": paper_id},
+                UpdateExpression="SET #vector = :vector, #model = :model",
+                ConditionExpression="attribute_exists(#id)",
+                ExpressionAttributeNames={"#vector": "vector", "#model": "vector_model", "#id": "id"},
+                ExpressionAttributeValues={":vector": Binary(vector), ":model": model},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def request_vector(self, paper_id: str, model: str, now: datetime) -> bool:
+        """Make the paper show on the stream as needing a vector of `model` (backfill); False if it
+        has one already or is gone. A vector of another model is dropped: it cannot be compared."""
+        try:
+            self._table.update_item(
+                Key={"id": paper_id},
+                UpdateExpression="SET #requested = :now REMOVE #vector, #model",
+                ConditionExpression=(
+                    "attribute_exists(#id) AND (attribute_not_exists(#model) OR #model <> :model)"
+                ),
+                ExpressionAttributeNames={
+                    "#requested": "vector_requested_at",
+                    "#vector": "vector",
+                    "#model": "vector_model",
+                    "#id": "id",
+                },
+                ExpressionAttributeValues={":now": now.isoformat(), ":model": model},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def get(self, paper_id: str) -> Paper | None:
         item = self._table.get_item(Key={"id": paper_id}).get("Item")
-        return _from_item(item) if item else None
+        return paper_from_item(item) if item else None
 
     def papers_of_day(self, day: date) -> list[Paper]:
         """The day's papers, most upvoted first."""
@@ -122,7 +176,7 @@ class PaperStore:
         }
         while True:
             page = self._table.query(**query)
-            papers.extend(_from_item(item) for item in page.get("Items", []))
+            papers.extend(paper_from_item(item) for item in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 return papers
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

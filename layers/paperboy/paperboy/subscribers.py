@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
@@ -52,6 +53,8 @@ class DigestRecord(BaseModel):
     # Paper ids in digest order: number N in the mail is paper_ids[N - 1].
     paper_ids: list[str] = Field(default_factory=list)
     paper_titles: list[str] = Field(default_factory=list)
+    # "Also trending" papers shown below the picks: not numbered, not picks, but never shown again.
+    trending_ids: list[str] = Field(default_factory=list)
     message_id: str | None = None
     claimed_at: datetime
     sent_at: datetime | None = None
@@ -93,6 +96,10 @@ def _profile_item(subscriber: Subscriber) -> dict[str, Any]:
     expires = pending_expiry(subscriber)
     if expires is not None:
         item["expires_at"] = int(expires.timestamp())
+    # Stored as DynamoDB Binary, not as the base64 text a JSON dump makes of bytes.
+    item["topic_vectors"] = {topic: Binary(vector) for topic, vector in subscriber.topic_vectors.items()}
+    if subscriber.profile_vector is not None:
+        item["profile_vector"] = Binary(subscriber.profile_vector)
     scheduled = subscriber.next_due is not None and subscriber.status in (Status.ACTIVE, Status.PAUSED)
     if scheduled and subscriber.next_due is not None:
         item["due_slot"] = due_slot(subscriber.id, subscriber.next_due)
@@ -125,7 +132,9 @@ def _subscriber(item: dict[str, Any]) -> Subscriber:
 
 
 def _plain(value: Any) -> Any:
-    """DynamoDB returns numbers as Decimal; the models want ints."""
+    """DynamoDB returns numbers as Decimal and binary as Binary; the models want ints and bytes."""
+    if isinstance(value, Binary):
+        return value.value
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -220,6 +229,54 @@ class SubscriberStore:
                 raise Conflict(subscriber.id) from None
             raise
         return saved
+
+    def set_topic_vectors(
+        self, subscriber_id: str, topics: tuple[str, ...], vectors: dict[str, bytes], model: str
+    ) -> bool:
+        """Store the vectors of the reader's topics if the topics are still `topics` (else False).
+
+        The version is left alone: a command that read the reader before this write still saves,
+        and its put (which carries the vectors it read) shows up on the stream to be filled again.
+        """
+        try:
+            self._table.update_item(
+                Key={"pk": _sub_key(subscriber_id), "sk": PROFILE},
+                UpdateExpression="SET #vectors = :vectors, #model = :model",
+                ConditionExpression="attribute_exists(pk) AND #settings.#topics = :topics",
+                ExpressionAttributeNames={
+                    "#vectors": "topic_vectors",
+                    "#model": "vector_model",
+                    "#settings": "settings",
+                    "#topics": "topics",
+                },
+                ExpressionAttributeValues={
+                    ":vectors": {topic: Binary(vector) for topic, vector in vectors.items()},
+                    ":model": model,
+                    ":topics": list(topics),
+                },
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def request_vectors(self, subscriber_id: str, now: datetime) -> bool:
+        """Make the reader's profile show on the stream again, so that the Embed function fills in
+        the topic vectors it lacks (backfill). The version is left alone, as in set_topic_vectors."""
+        try:
+            self._table.update_item(
+                Key={"pk": _sub_key(subscriber_id), "sk": PROFILE},
+                UpdateExpression="SET #requested = :now",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#requested": "vectors_requested_at"},
+                ExpressionAttributeValues={":now": now.isoformat()},
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
 
     def put_pending_commands(
         self, nonce: str, subscriber_id: str, lines: list[str], expires: datetime
@@ -390,7 +447,7 @@ class SubscriberStore:
 
     def complete_digest(self, subscriber: Subscriber, record: DigestRecord, next_due: datetime) -> Subscriber:
         """Record the sent mail and move the reader to their next period, in one transaction."""
-        recent = [*subscriber.recent_papers, *record.paper_ids][-RECENT_PAPERS:]
+        recent = [*subscriber.recent_papers, *record.paper_ids, *record.trending_ids][-RECENT_PAPERS:]
         updated = subscriber.model_copy(
             update={
                 "last_period": record.period,

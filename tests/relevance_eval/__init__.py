@@ -1,0 +1,24 @@
+"""`make eval`: the ranker against labelled reader profiles (issue 9, item 5).
+
+The corpus is the 213 papers of tests/fixtures/daily_papers, all treated as one day; the profiles and
+their 2/1/0 judgements of every paper are tests/fixtures/relevance/. Each profile goes through the
+digest path a reader's mail goes through: its topics line (and exclusions) parsed by the `topics:` /
+`exclude:` command parser and applied to default settings, then `DigestSender.pick`, as SendDigests
+calls it, over a `CandidatePool` serving the corpus, 10 papers per digest.
+
+Three rows:
+- new: today's ranker (lexical + semantic, with the sentence vectors the embedding model gives the
+  corpus and the profile's topics; cached in .cache/relevance_eval/, git-ignored).
+- old: the ranker and parser as they were at revision OLD_REVISION, read with `git show` into a
+  temporary package at run time. Nothing of it is kept in the product or vendored in the tests: the
+  only copy is git history, so it cannot drift, and it goes away when the eval no longer needs it.
+  Its pick is `rank(index, settings, feedback, exclude_ids, count)`, which is all the old
+  `DigestSender.pick` did.
+- bm25: a plain reference, bm25s with PyStemmer (English), title x3 + abstract, top 10, no threshold,
+  the profile's raw topics line as the query.
+
+Metrics, per profile, per style and overall (mean over profiles): P@5 (papers judged 1 or 2 among the
+first five slots; an empty slot counts as a miss), nDCG@10 (gains 2^g - 1), recall@10 (relevant papers
+in the digest over min(10, relevant papers in the corpus)), digest length, empty digests (and which
+of them had 3 or more relevant papers: the goal says none may).
+"""
