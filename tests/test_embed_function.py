@@ -309,3 +309,17 @@ def test_the_sample_events_as_lambda_delivers_them(stack):
     reader = store.get("r1")
     assert reader.topic_vectors["speech recognition"] == kept  # decoded, not re-embedded
     assert set(reader.topic_vectors) == {"speech recognition", "3D point clouds"}
+
+
+def test_the_local_stack_creates_each_tables_stream_as_the_template_declares(stack):
+    dynamodb = boto3.client("dynamodb")
+    for logical in ("PapersTable", "SubscribersTable"):
+        declared = BODY["Resources"][logical]["Properties"]["StreamSpecification"]
+        table = dynamodb.describe_table(TableName=stack.template.attributes[logical]["Ref"])["Table"]
+        assert table["StreamSpecification"] == {"StreamEnabled": True, **declared}
+        assert table["LatestStreamArn"] == stack.template.attributes[logical]["StreamArn"]
+    mapped = {(m.function, m.stream_arn) for m in stack.streams}
+    assert mapped == {
+        ("EmbedFunction", stack.template.attributes["PapersTable"]["StreamArn"]),
+        ("EmbedFunction", stack.template.attributes["SubscribersTable"]["StreamArn"]),
+    }
