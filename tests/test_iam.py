@@ -8,7 +8,7 @@ paths those two never take (SES rejecting a digest for good, a bounce reaching M
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "daily_papers"
 def _paths_the_demo_and_campaign_skip() -> None:
     """Someone subscribes on the web form; SES throttles a digest (SendDigests releases its claim and
     delays the job), then refuses it for good (the period is marked rejected); the address bounces
-    (MailEvents suppresses the reader)."""
+    (MailEvents suppresses the reader); a sender dies between claim and SES, so the hourly sweep
+    releases the claim and queues the job again."""
     fixtures = SourceFixtures()
     fixtures.add_hf_directory(FIXTURES)
     with LocalStack(
@@ -45,6 +46,11 @@ def _paths_the_demo_and_campaign_skip() -> None:
         assert stack.faults.log == [("before", "sesv2.SendEmail")] * 2
         stack.invoke("MailEventsFunction", json.loads((EVENTS / "mail_events_bounce.json").read_text()))
         assert stack.subscribers.by_email("gone@example.net").status.value == "suppressed"
+        stack.add_subscriber("late@example.org", ReaderSettings(send_time=time(9, 0)))
+        stack.faults.add("dynamodb.PutItem", when="after", function="SendDigestsFunction")
+        stack.strict = False
+        stack.advance(timedelta(hours=3))
+        assert stack.mailbox.latest_to("late@example.org") is not None
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +108,9 @@ PATHS_NOT_RECORDED = {
     # A reader's commands from their address without a DMARC pass wait (PutItem) until they confirm
     # (DeleteItem takes them).
     "InboundMailFunction: dynamodb:DeleteItem on {SubscribersTable}",
+    # A slot planner short of time queues the rest of its slot (tests/test_planning.py drives it; the
+    # local stack's invocations never run short of time).
+    "PlanShardFunction: sqs:SendMessage on {PlanQueue}",
 }
 
 

@@ -159,12 +159,21 @@ def _secretsmanager(operation: str, params: dict[str, Any], region: str, account
     return [Need(f"secretsmanager:{operation}", secret)]
 
 
+def _ssm(operation: str, params: dict[str, Any], region: str, account: str) -> list[Need]:
+    if operation != "GetParameter":
+        raise Unmapped(f"ssm.{operation}")
+    name = params["Name"]
+    # IAM names a parameter without the path's leading slash: parameter/stack/name.
+    return [Need("ssm:GetParameter", f"arn:aws:ssm:{region}:{account}:parameter/{name.lstrip('/')}")]
+
+
 MAPPINGS: dict[str, Callable[[str, dict[str, Any], str, str], list[Need]]] = {
     "dynamodb": _dynamodb,
     "sqs": _sqs,
     "s3": _s3,
     "sesv2": _sesv2,
     "secretsmanager": _secretsmanager,
+    "ssm": _ssm,
 }
 
 
@@ -400,6 +409,16 @@ def roles(template: Template, translated: dict[str, Any] | None = None) -> dict[
     return found
 
 
+# What a DynamoDB stream event source mapping does with the function's role (Lambda's docs list these
+# four as the stream permissions an execution role needs).
+_STREAM_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
+
+
 def platform_needs(template: Template) -> list[tuple[str, Need, str]]:
     """What Lambda itself does with each function's execution role: an SQS event source mapping
     receives, deletes and reads the attributes of its queue's messages; an asynchronous invocation's
@@ -412,6 +431,14 @@ def platform_needs(template: Template) -> list[tuple[str, Need, str]]:
                 queue = template.resolve(event["Properties"]["Queue"])
                 for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
                     found.append((logical, Need(action, queue), f"event source mapping {name}"))
+            if event.get("Type") == "DynamoDB":
+                stream = template.resolve(event["Properties"]["Stream"])
+                for action in _STREAM_ACTIONS:
+                    found.append((logical, Need(action, stream), f"event source mapping {name}"))
+                failure = event["Properties"].get("DestinationConfig", {}).get("OnFailure", {})
+                if failure.get("Type") == "SQS":
+                    queue = template.resolve(failure["Destination"])
+                    found.append((logical, Need("sqs:SendMessage", queue), f"{name} on-failure destination"))
         destinations = properties.get("EventInvokeConfig", {}).get("DestinationConfig", {})
         for outcome, destination in destinations.items():
             if destination.get("Type") == "SQS":

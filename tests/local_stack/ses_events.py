@@ -69,6 +69,7 @@ class SesEvents:
     # Every fault done to an event since the stack started, whichever EventFaults did it.
     faults_seen: Counter[str] = field(default_factory=Counter)
     _pending: list[_Pending] = field(default_factory=list)
+    _undeliverable: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _clock: Any = None
 
     def install(self, now: Any) -> None:
@@ -109,9 +110,8 @@ class SesEvents:
         self.faults_seen.update(self.faults.tally - before)
         event = _sns_event(topic, message, now, self.region)
         if not times and redrive:
-            sqs = boto3.Session().client("sqs")
-            url = sqs.get_queue_url(QueueName=redrive.rsplit(":", 1)[1])["QueueUrl"]
-            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event["Records"][0]["Sns"]))
+            # SNS's doing, not the sending function's: queued when the stack settles.
+            self._undeliverable.append((redrive, event["Records"][0]["Sns"]))
         for at in times:
             self._pending.append(_Pending(at, function, event))
 
@@ -134,6 +134,13 @@ class SesEvents:
                         redrive = self.template.resolve(properties.get("RedrivePolicy", {}))
                         return logical, topic, redrive.get("deadLetterTargetArn")
         return None
+
+    def dead_letter(self, sqs: Any) -> None:
+        """Put the events SNS could not deliver into their subscription's dead-letter queue."""
+        for queue_arn, notification in self._undeliverable:
+            url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(notification))
+        self._undeliverable.clear()
 
     def due(self, now: datetime) -> list[tuple[str, dict[str, Any]]]:
         """The events that reach their subscriber by `now`, in order, taken off the list."""

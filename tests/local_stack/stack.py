@@ -215,6 +215,7 @@ class LocalStack:
         """Let everything in flight land: queued jobs, mail, and SES's events due by now."""
         self.drain_queues()
         self.mailbox.collect()
+        self.ses_events.dead_letter(self.aws.client("sqs"))
         for logical_id, event in self.ses_events.due(self.now):
             self._invoke_async(logical_id, event)
 
