@@ -35,6 +35,7 @@ def _results(**changes: Any) -> dict[str, Any]:
         "cold_start": {"SendDigests": {"cold_start_ms": 600}, "Embed": {"cold_start_ms": 2500}},
         "ses_limited_fan_out": {"waiting_for_ses_rate_share": 0.8},
         "embedding": {"batch_of_100_share_of_timeout": 0.15},
+        "planner": {"modelled_seconds_to_queue_300k_hour": 90.0},
     }
     results.update(changes)
     return results
@@ -63,6 +64,8 @@ def test_bench_fails_when_any_goal_is_missed(monkeypatch: Any) -> None:
     assert not digests.checks(busy)["waiting_for_ses_rate_share"]
     slow_model = _results(embedding={"batch_of_100_share_of_timeout": 0.7})
     assert not digests.checks(slow_model)["embed_batch_of_100_share_of_timeout"]
+    slow_planner = _results(planner={"modelled_seconds_to_queue_300k_hour": 400.0})
+    assert not digests.checks(slow_planner)["modelled_seconds_to_queue_300k_hour"]
 
     monkeypatch.setattr(digests, "run", lambda **_: {**slow_start, "fan_out": FAN | slow_start["fan_out"]})
     monkeypatch.setattr(digests, "table", lambda results: "")
