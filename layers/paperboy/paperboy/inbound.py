@@ -115,7 +115,7 @@ class Inbox:
     def handle(self, received: Received, now: datetime) -> Result:
         message = received.message
         if message.too_large:
-            return self._too_large(received)
+            return self._too_large(received, now)
         if message.automated:
             return Result(action=Action.IGNORED, reason=f"automated: {message.automated}")
         if received.verdicts.hostile:
@@ -137,13 +137,13 @@ class Inbox:
         return Result(action=Action.IGNORED, reason="no Paperboy address among the recipients")
 
     # -- mail over the parsing limits -------------------------------------------------------------
-    def _too_large(self, received: Received) -> Result:
+    def _too_large(self, received: Received, now: datetime) -> Result:
         """Nothing in it is applied. Only a reader who may command (their own address, DMARC passed,
         to their reply address) hears why, so they can send it again shorter; anyone else's
         oversized mail gets no answer, or we would be a reflector for it."""
         message = received.message
         reason = f"too large: {message.too_large}"
-        reader = self._commanding_reader(received)
+        reader = self._commanding_reader(received, now)
         if reader is None:
             return Result(action=Action.TOO_LARGE, reason=f"{reason}; not answered")
         kind = self._send(
@@ -160,7 +160,7 @@ class Inbox:
         )
         return Result(action=Action.TOO_LARGE, reason=reason, mails=[kind])
 
-    def _commanding_reader(self, received: Received) -> Subscriber | None:
+    def _commanding_reader(self, received: Received, now: datetime) -> Subscriber | None:
         """The reader whose commands this message could carry: not a machine's, not hostile, from
         the reader's own address with DMARC passed, to that reader's genuine reply address."""
         message = received.message
@@ -171,7 +171,7 @@ class Inbox:
         for recipient in received.recipients:
             base, tag, domain = _local(recipient)
             if domain == self.links.domain and base == "reply" and tag:
-                reader = subscriptions.reader_for_token(self.store, self.signer, Purpose.REPLY, tag)
+                reader = subscriptions.reader_for_token(self.store, self.signer, Purpose.REPLY, tag, now)
                 if reader is None or reader.email != message.from_address:
                     return None
                 # Bounced or complained: never mailed again, whatever they send.
