@@ -190,7 +190,7 @@ class Inbox:
             return Result(action=Action.IGNORED, reason="revoked reply token")
         message = received.message
         if reader.status is Status.PENDING:
-            return self._activate(reader, message, now)
+            return self._activate(reader, message, now, proven=received.verdicts.sender_proven)
         if message.from_address != reader.email:
             return self._stranger(received, now)
         parsed = parse_commands(message.new_text, today=self._today(reader, now))
@@ -394,11 +394,14 @@ class Inbox:
             return Result(action=Action.ACTIVATED, mails=[self.welcome(active, shown)])
         return self._apply(reader, parsed.commands, [], shown, now, echo=proven)
 
-    def _activate(self, reader: Subscriber, message: InboundMessage, now: datetime) -> Result:
+    def _activate(
+        self, reader: Subscriber, message: InboundMessage, now: datetime, *, proven: bool
+    ) -> Result:
         if self._expired(reader, now):
             # Refused; the way to start again is a new confirmation to the stored address (within
             # the confirmation limits), never to whoever wrote.
-            result = self.start_subscription(reader.email, reader.settings, now)
+            client = mail_client(message.from_address, proven=proven)
+            result = self.start_subscription(reader.email, reader.settings, now, client=client)
             return result.model_copy(
                 update={"reason": "pending subscription expired: confirmation sent again"}
             )
