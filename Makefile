@@ -68,7 +68,7 @@ browser:
 		|| echo "chromium could not be installed: the browser tests will be skipped"
 
 unit: $(STAMP) $(MODEL) browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 test: lint validate build unit
 
