@@ -111,6 +111,9 @@ PATHS_NOT_RECORDED = {
     # A slot planner short of time queues the rest of its slot (tests/test_planning.py drives it; the
     # local stack's invocations never run short of time).
     "PlanShardFunction: sqs:SendMessage on {PlanQueue}",
+    # The hourly sweep records a claim a Send event settled (a transaction's Put); in the recording a
+    # redelivered job settles such claims first (tests/test_claims.py drives the sweep's path).
+    "PlanDigestsFunction: dynamodb:PutItem on {SubscribersTable}",
 }
 
 
