@@ -90,16 +90,18 @@ def source_server(corpus: Corpus) -> Iterator[SourceServer]:
         server.stop()
 
 
+def template_table(logical_id: str, name: str) -> Any:
+    """A DynamoDB table (inside moto) with the keys and indexes template.yaml declares for `logical_id`."""
+    properties = yaml_parse(TEMPLATE.read_text())["Resources"][logical_id]["Properties"]
+    keys = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode")
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName=name, **{key: properties[key] for key in keys if key in properties}
+    )
+    return boto3.resource("dynamodb", region_name="us-east-1").Table(name)
+
+
 @pytest.fixture
 def store() -> Iterator[SubscriberStore]:
     """The subscribers table exactly as template.yaml declares its keys and indexes, on moto."""
-    properties = yaml_parse(TEMPLATE.read_text())["Resources"]["SubscribersTable"]["Properties"]
-    table_arguments = {
-        key: properties[key]
-        for key in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode")
-    }
     with mock_aws():
-        boto3.client("dynamodb", region_name="us-east-1").create_table(
-            TableName=SUBSCRIBERS_TABLE, **table_arguments
-        )
-        yield SubscriberStore(boto3.resource("dynamodb", region_name="us-east-1").Table(SUBSCRIBERS_TABLE))
+        yield SubscriberStore(template_table("SubscribersTable", SUBSCRIBERS_TABLE))

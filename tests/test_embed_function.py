@@ -12,6 +12,7 @@ import boto3
 import numpy as np
 import pytest
 from botocore.exceptions import ClientError
+from conftest import template_table
 from samtranslator.yaml_helper import yaml_parse
 
 from local_stack import scenario
@@ -118,10 +119,7 @@ def test_the_stream_filters_are_the_ones_lambda_would_apply():
 # -- the indexer on its own --------------------------------------------------------------------
 @pytest.fixture
 def papers(aws) -> PaperStore:
-    properties = BODY["Resources"]["PapersTable"]["Properties"]
-    keys = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
-    boto3.client("dynamodb").create_table(TableName="papers", **{key: properties[key] for key in keys})
-    return PaperStore(boto3.resource("dynamodb").Table("papers"))
+    return PaperStore(template_table("PapersTable", "papers"))
 
 
 class Model:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import boto3
 import numpy as np
 import pytest
-from samtranslator.yaml_helper import yaml_parse
+from conftest import template_table
 
-from local_stack.template import TEMPLATE
 from paperboy import vectors
 from paperboy.embedding import Embedder, paper_text
 from paperboy.models import Paper
@@ -95,10 +93,7 @@ def test_packing_rejects_what_it_cannot_store() -> None:
 # -- persisted with the paper and the reader ----------------------------------------------------
 @pytest.fixture
 def papers(aws) -> PaperStore:
-    properties = yaml_parse(TEMPLATE.read_text())["Resources"]["PapersTable"]["Properties"]
-    keys = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
-    boto3.client("dynamodb").create_table(TableName="papers", **{key: properties[key] for key in keys})
-    return PaperStore(boto3.resource("dynamodb").Table("papers"))
+    return PaperStore(template_table("PapersTable", "papers"))
 
 
 def _packed(seed: int) -> bytes:

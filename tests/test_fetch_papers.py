@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from conftest import template_table
 from samtranslator.yaml_helper import yaml_parse
 
 from local_stack.sources import Fault, SourceFixtures
@@ -402,10 +403,7 @@ def test_the_no_papers_alarm_watches_the_metric_fetch_papers_emits(corpus, tmp_p
 # -- the store underneath, on a table made from template.yaml's PapersTable ------------------------
 @pytest.fixture
 def store(aws) -> PaperStore:
-    properties = yaml_parse(TEMPLATE.read_text())["Resources"]["PapersTable"]["Properties"]
-    keys = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
-    boto3.client("dynamodb").create_table(TableName="papers", **{key: properties[key] for key in keys})
-    return PaperStore(boto3.resource("dynamodb").Table("papers"))
+    return PaperStore(template_table("PapersTable", "papers"))
 
 
 def hf_paper(**changes: Any) -> Paper:

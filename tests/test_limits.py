@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
+from conftest import template_table
 
 from paperboy.limits import Limit, Limiter, Quotas, mail_client, mailbox, web_client
 
@@ -50,16 +50,8 @@ def test_clients():
 
 @pytest.fixture
 def table(aws):
-    dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
-    return dynamodb.create_table(
-        TableName="limits",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    """The counters live in the subscribers table, as template.yaml declares it."""
+    return template_table("SubscribersTable", "limits")
 
 
 def used(table) -> dict[str, int]:
