@@ -97,7 +97,7 @@ class DigestSender:
                 subscriber_id=reader.id, period=job.period, status=DigestStatus.EMPTY, claimed_at=now
             )
             if self.store.claim_digest(record):
-                self._complete(reader, record, now)
+                complete_period(self.store, reader, record, now)
                 return Outcome.NOTHING_NEW
             return self._already_claimed(reader, job, now)
 
@@ -128,12 +128,12 @@ class DigestSender:
             # Refused for good: move the reader on (no re-planning), let the job reach the DLQ.
             rejected = record.model_copy(update={"status": DigestStatus.REJECTED})
             self.store.mark_rejected(rejected)
-            self._complete(reader, rejected, now)
+            complete_period(self.store, reader, rejected, now)
             raise
         sent = record.model_copy(
             update={"status": DigestStatus.SENT, "message_id": message_id, "sent_at": now}
         )
-        self._complete(reader, sent, now)
+        complete_period(self.store, reader, sent, now)
         return Outcome.SENT if picks else Outcome.QUIET_NOTE
 
     def pick(self, reader: Subscriber, now: datetime) -> list[Pick]:
@@ -206,10 +206,7 @@ class DigestSender:
         if record is None:
             # Only SES knows whether that mail left; moving the reader on now would lose the period.
             return Outcome.CLAIM_OPEN
-        self._complete(reader, record, now)
+        complete_period(self.store, reader, record, now)
         if record.status is DigestStatus.REJECTED:
             raise SendRejected(f"SES rejected {reader.id}'s digest for {job.period}")
         return Outcome.ALREADY_SENT
-
-    def _complete(self, reader: Subscriber, record: DigestRecord, now: datetime) -> None:
-        complete_period(self.store, reader, record, now)
