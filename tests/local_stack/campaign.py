@@ -190,10 +190,10 @@ def run(*, seed: int = 7, readers: int = 200, days: int = 3, commands: int = 100
                     stack.replay_last_inbound()
                 del before
         stack.faults.clear()
+        report.ses_event_faults = dict(stack.ses_events.faults.tally)
         stack.ses_events.faults = EventFaults()
         report.events_redriven += operator.redrive_mail_events(stack.now)["events"]
         stack.advance(SETTLE)
-        report.ses_event_faults = dict(stack.ses_events.faults_seen)
         for rule in stack.faults.log:
             report.faults_injected[f"{rule[1]} ({rule[0]})"] += 1
         report.handler_failures = stack.failed_invocations

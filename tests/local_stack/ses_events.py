@@ -66,8 +66,6 @@ class SesEvents:
     template: Template | None = None
     faults: EventFaults = field(default_factory=EventFaults)
     published: int = 0
-    # Every fault done to an event since the stack started, whichever EventFaults did it.
-    faults_seen: Counter[str] = field(default_factory=Counter)
     _pending: list[_Pending] = field(default_factory=list)
     _undeliverable: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _clock: Any = None
@@ -105,9 +103,7 @@ class SesEvents:
             "send": {},
         }
         function, topic, redrive = subscriber
-        before = Counter(self.faults.tally)
         times = self.faults.schedule(now)
-        self.faults_seen.update(self.faults.tally - before)
         event = _sns_event(topic, message, now, self.region)
         if not times and redrive:
             # SNS's doing, not the sending function's: queued when the stack settles.
