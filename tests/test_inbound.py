@@ -413,6 +413,19 @@ def test_a_hostile_reply_from_anyone_else_changes_nothing_and_gets_no_answer(
 
 
 @pytest.mark.parametrize("shape", sorted(HOSTILE))
+def test_an_unsubscribed_reader_s_too_large_reply_gets_no_answer(stack, tmp_path, shape):
+    """They could not have commanded anything by it, so they are not told it was too large."""
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    reply(stack, **{"from": "ada@example.org", "text": "unsubscribe"})
+    assert kinds_to(stack, "ada@example.org")[-1] == "goodbye"
+    before = len(stack.mailbox.delivered)
+    hostile_reply(stack, tmp_path, HOSTILE[shape]("ada@example.org"), "ada@example.org")
+    assert reader(stack, "ada@example.org").status == "unsubscribed"
+    assert len(stack.mailbox.delivered) == before
+
+
+@pytest.mark.parametrize("shape", sorted(HOSTILE))
 def test_a_hostile_mail_to_subscribe_starts_nothing(stack, tmp_path, shape):
     (tmp_path / "hostile.eml").write_bytes(HOSTILE[shape]("mallory@example.net"))
     spec = {"from": "mallory@example.net", "to": f"subscribe@{DOMAIN}", "eml": "hostile.eml"}

@@ -174,8 +174,9 @@ class Inbox:
                 reader = subscriptions.reader_for_token(self.store, self.signer, Purpose.REPLY, tag, now)
                 if reader is None or reader.email != message.from_address:
                     return None
-                # Bounced or complained: never mailed again, whatever they send.
-                return None if reader.status is Status.SUPPRESSED else reader
+                # Unsubscribed: they asked for no more mail, and a reply changes no setting of
+                # theirs; bounced or complained: never mailed again, whatever they send.
+                return None if reader.status in (Status.UNSUBSCRIBED, Status.SUPPRESSED) else reader
         return None
 
     # -- replies to a reader's token address ------------------------------------------------------
