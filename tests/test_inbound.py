@@ -10,6 +10,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
+import test_large_replies as large_replies
 from test_fetch_papers import metrics
 
 from local_stack import scenario
@@ -423,6 +424,31 @@ def test_an_unsubscribed_reader_s_too_large_reply_gets_no_answer(stack, tmp_path
     hostile_reply(stack, tmp_path, HOSTILE[shape]("ada@example.org"), "ada@example.org")
     assert reader(stack, "ada@example.org").status == "unsubscribed"
     assert len(stack.mailbox.delivered) == before
+
+
+@pytest.mark.parametrize("client", [large_replies.gmail, large_replies.iphone])
+def test_a_reply_with_a_5_mb_attachment_is_applied_and_acknowledged(stack, tmp_path, client):
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    before = len(stack.mailbox.delivered)
+    hostile_reply(stack, tmp_path, client("ada@example.org", "pause"), "ada@example.org")
+    assert reader(stack, "ada@example.org").status == "paused"
+    answers = stack.mailbox.delivered[before:]
+    assert [(mail.to, mail.kind) for mail in answers] == [("ada@example.org", "ack")]
+    assert "paused until you reply" in answers[0].part("plain")
+
+
+def test_a_reply_whose_text_is_past_the_read_limit_changes_nothing_and_says_why(stack, tmp_path):
+    stack.add_subscriber("ada@example.org", ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    before = len(stack.mailbox.delivered)
+    # A 2 MB inline image before the text: the text starts past the 1 MB that is read.
+    raw = large_replies.related("ada@example.org", "pause", size=2_000, logo=2 * 2**20)
+    hostile_reply(stack, tmp_path, raw, "ada@example.org")
+    assert reader(stack, "ada@example.org").status == "active"
+    answers = stack.mailbox.delivered[before:]
+    assert [(mail.to, mail.kind) for mail in answers] == [("ada@example.org", "notice")]
+    assert "no text in its first 1024 KB" in answers[0].part("plain")
 
 
 @pytest.mark.parametrize("shape", sorted(HOSTILE))

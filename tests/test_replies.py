@@ -337,6 +337,20 @@ def test_format_flowed_lines_are_joined():
     assert parse_message(raw).new_text == "topics: one, two"
 
 
+def decoding_spy(monkeypatch) -> list[str]:
+    """The content type of every part whose payload is decoded from now on, in order."""
+    decoded: list[str] = []
+    original = email.message.Message.get_payload
+
+    def spy(self, i=None, decode=False):
+        if decode:
+            decoded.append(self.get_content_type())
+        return original(self, i, decode)
+
+    monkeypatch.setattr(email.message.Message, "get_payload", spy)
+    return decoded
+
+
 def test_attachments_are_never_decoded_and_a_big_one_costs_little(monkeypatch):
     message = EmailMessage()
     message["From"] = "Ada <ada@example.com>"
@@ -347,15 +361,7 @@ def test_attachments_are_never_decoded_and_a_big_one_costs_little(monkeypatch):
     message.add_attachment(os.urandom(700_000), maintype="application", subtype="pdf", filename="paper.pdf")
     message.add_attachment("unsubscribe\n", subtype="plain", filename="notes.txt")
     raw = message.as_bytes()
-    decoded: list[str] = []
-    original = email.message.Message.get_payload
-
-    def spy(self, i=None, decode=False):
-        if decode:
-            decoded.append(self.get_content_type())
-        return original(self, i, decode)
-
-    monkeypatch.setattr(email.message.Message, "get_payload", spy)
+    decoded = decoding_spy(monkeypatch)
     started = time.perf_counter()
     parsed = parse_message(raw)
     elapsed = time.perf_counter() - started

@@ -77,8 +77,8 @@ def handle_once(received: Received) -> Result:
 
 
 def _read(message_id: str) -> bytes:
-    """The message's first inbound_max_bytes + 1 bytes: S3 sends no more, and one byte past the
-    limit tells parse_message the mail is over it."""
+    """The message's first inbound_max_bytes + 1 bytes: S3 sends no more (an attachment after the
+    text stays unread), and one byte past the limit tells parse_message the message was cut."""
     limit = SETTINGS.inbound_max_bytes
     key = f"{SETTINGS.inbound_prefix}{message_id}"
     try:

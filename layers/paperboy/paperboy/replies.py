@@ -1,14 +1,15 @@
 """Inbound mail: whether a person or a machine wrote it, and the new text of a reply.
 
-Mail is hostile input, so `parse_message` never raises and takes bounded time: a message over a
-size or MIME-structure limit is not parsed beyond its header; charsets are taken from an allow-list
-of mail charsets (Python's codec registry also holds punycode, whose decoding is quadratic, and
-other transforms), also inside encoded words and parameters; every header is read defensively; only
-text parts are ever decoded (attachments are never touched) and only the start of the text is
-looked at. The new text is what the person wrote above the quoted original, in any client's style
-(Gmail, Outlook desktop and web, Apple Mail, Thunderbird, mobile clients), without signatures; an
-HTML-only reply is turned into text first. Readers who answer below the quote (mutt, Thunderbird)
-are read too, but only the lines that follow `>`-quoted lines.
+Mail is hostile input, so `parse_message` never raises and takes bounded time: at most its first
+MAX_RAW bytes are parsed (a large attachment after the text is cut off unread), and a message over
+a MIME-structure limit, or whose text is not within those bytes, is not parsed beyond its header;
+charsets are taken from an allow-list of mail charsets (Python's codec registry also holds punycode, whose
+decoding is quadratic, and other transforms), also inside encoded words and parameters; every header
+is read defensively; only text parts are ever decoded (attachments are never touched) and only the
+start of the text is looked at. The new text is what the person wrote above the quoted original, in
+any client's style (Gmail, Outlook desktop and web, Apple Mail, Thunderbird, mobile clients),
+without signatures; an HTML-only reply is turned into text first. Readers who answer below the quote
+(mutt, Thunderbird) are read too, but only the lines that follow `>`-quoted lines.
 """
 
 from __future__ import annotations
@@ -608,15 +609,37 @@ def html_to_text(html: str) -> str:
     return "\n".join(out).strip()
 
 
-def _body_text(message: Message) -> str:
+def _cut_part(message: Message) -> Message:
+    """The part a message cut short ends in: the last one in document order. Every part before it
+    was closed by a boundary line inside what was read."""
+    part = message
+    for _ in range(MAX_PARTS):
+        payload = part.get_payload()
+        if not (part.get_content_maintype() == "multipart" and isinstance(payload, list) and payload):
+            break
+        part = payload[-1]
+    return part
+
+
+def _body_text(message: Message, *, cut: bool, max_bytes: int) -> tuple[str, str | None]:
+    """The new text, and why it is out of reach (None when it is not). Of a message cut at
+    max_bytes, the part the cut falls in is never decoded: only text whose part ended before the
+    cut is read, so a large attachment after the text costs nothing."""
+    unread = _cut_part(message) if cut else None
     plain, html = _text_parts(message)
-    if plain is not None:
-        text = new_text_of(_part_text(plain, MAX_TEXT))
-        if text or html is None:
-            return text
-    if html is not None:
-        return new_text_of(html_to_text(_part_text(html, MAX_HTML)))
-    return ""
+    for part, read in ((plain, lambda p: _part_text(p, MAX_TEXT)), (html, _html_part_text)):
+        if part is None:
+            continue
+        if part is unread:
+            return "", f"its text runs past the first {max_bytes // 1024} KB"
+        text = new_text_of(read(part))
+        if text:
+            return text, None
+    return "", f"no text in its first {max_bytes // 1024} KB" if cut else None
+
+
+def _html_part_text(part: Message) -> str:
+    return html_to_text(_part_text(part, MAX_HTML))
 
 
 # -- the new text -------------------------------------------------------------------------------------
@@ -790,9 +813,12 @@ def _below_quotes(lines: list[str], index: int) -> str:
 
 
 # -- the message --------------------------------------------------------------------------------------
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
 def _head(raw: bytes) -> bytes:
     """The header block alone (at most MAX_HEAD bytes), a message of its own with an empty body."""
-    end = re.search(rb"\r?\n\r?\n", raw[:MAX_HEAD])
+    end = _HEADER_END.search(raw[:MAX_HEAD])
     return raw[: end.start() if end else MAX_HEAD] + b"\r\n\r\n"
 
 
@@ -800,10 +826,16 @@ def parse_message(
     raw: bytes, *, envelope_sender: str | None = None, max_bytes: int = MAX_RAW
 ) -> InboundMessage:
     """The parts of a raw RFC 5322 message Paperboy acts on. Never raises; a message that cannot be
-    read at all is reported as automated, so nobody answers it. Of a message over a limit (see
-    `too_large`; `raw` may be cut just past `max_bytes`) only the header is read: the sender and
+    read at all is reported as automated, so nobody answers it. `raw` may be cut just past
+    `max_bytes` (a ranged read): then its first max_bytes are parsed, and the text is read when its
+    part ends within them. Of a message over a structure limit (see `too_large`), whose header
+    alone is over max_bytes or whose text is out of reach, only the header is read: the sender and
     whether a machine wrote it, no text."""
+    cut = len(raw) > max_bytes
+    raw = raw[:max_bytes]
     refused = too_large(raw, max_bytes)
+    if refused is None and cut and not _HEADER_END.search(raw):
+        refused = f"its header alone is over {max_bytes // 1024} KB"
     try:
         message = email.message_from_bytes(_defused(_head(raw) if refused else raw), policy=_POLICY)
     except Exception:
@@ -811,10 +843,12 @@ def parse_message(
     try:
         address, name = _sender(message)
         automated = _automated(message, address, envelope_sender)
-        try:
-            new_text = "" if refused else _body_text(message)
-        except Exception:
-            new_text = ""
+        new_text = ""
+        if refused is None:
+            try:
+                new_text, refused = _body_text(message, cut=cut, max_bytes=max_bytes)
+            except Exception:
+                new_text = ""
         message_ids = _ids(message, "Message-ID")
         return InboundMessage(
             from_address=address,
