@@ -467,8 +467,8 @@ def _line(name: str, m: dict[str, float]) -> str:
 
 
 _HEADER = (
-    f"{'':<24} {'n':>4} {'P@5':>6} {'nDCG@10':>8} {'recall@10':>10} {'on topic':>8} {'papers':>7} {'empty':>6}"
-    f" {'empty≥3':>9} {'sent/none':>9}"
+    f"{'':<24} {'n':>4} {'P@5':>6} {'nDCG@10':>8} {'recall@10':>10} {'on topic':>8} {'papers':>7}"
+    f" {'empty':>6} {'empty≥3':>9} {'sent/none':>9}"
 )
 
 
