@@ -17,8 +17,12 @@ Three rows:
 - bm25: a plain reference, bm25s with PyStemmer (English), title x3 + abstract, top 10, no threshold,
   the profile's raw topics line as the query.
 
-Metrics, per profile, per style and overall (mean over profiles): P@5 (papers judged 1 or 2 among the
+Metrics, per profile, per style, per who wrote the profile when (`written blind`: held out from
+every choice made so far) and overall (mean over profiles): P@5 (papers judged 1 or 2 among the
 first five slots; an empty slot counts as a miss), nDCG@10 (gains 2^g - 1), recall@10 (relevant papers
-in the digest over min(10, relevant papers in the corpus)), digest length, empty digests (and which
-of them had 3 or more relevant papers: the goal says none may).
+in the digest over min(10, relevant papers in the corpus)), on topic (the share of a
+digest's papers judged relevant), digest length, empty digests (and which of them had 3 or more
+relevant papers: the goal says none may), and sent/none (papers mailed to a reader for whom the corpus
+holds nothing relevant). P@5, nDCG@10 and recall@10 are averaged over the profiles with at least one
+relevant paper.
 """

@@ -36,7 +36,11 @@ OLD_REVISION = "0ef2162"
 DAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 COUNT = 10
-STYLES = ("sentence", "jargon", "broad", "niche", "list")
+STYLES = ("sentence", "paragraph", "jargon", "broad", "niche", "list", "multi")
+# Who wrote a profile when: "blind" ones were written before anyone read the corpus (issue 16), so no
+# constant of the ranker was chosen while looking at them or at papers they match.
+WRITTEN = ("after reading", "blind")
+GROUPS = ("overall", *STYLES, *(f"written {when}" for when in WRITTEN))
 # The constants `--fit` searches, and the grid.
 GRID: dict[str, Sequence[float]] = {
     "FUSED_THRESHOLD": [round(0.25 + 0.05 * i, 2) for i in range(9)],
@@ -58,6 +62,7 @@ class Profile:
     style: str
     topics: str
     excludes: tuple[str, ...]
+    written: str = "after reading"
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,8 @@ class Labelled:
             topics = item["topics"] if isinstance(item["topics"], str) else ", ".join(item["topics"])
             excludes = item.get("excludes") or ()
             excludes = (excludes,) if isinstance(excludes, str) else tuple(excludes)
-            profiles.append(Profile(item["id"], item["style"], topics, excludes))
+            written = item.get("written", "after reading")
+            profiles.append(Profile(item["id"], item["style"], topics, excludes, written))
         return cls(profiles, json.loads((folder / "judgements.json").read_text()))
 
 
@@ -312,14 +318,34 @@ def metrics(picked: Sequence[str], judged: dict[str, int]) -> dict[str, float]:
         "length": float(len(picked)),
         "empty": float(not picked),
         "empty_with_3_relevant": float(not picked and relevant >= 3),
+        # Whether the day holds anything this reader wants: P@5, nDCG@10 and recall are undefined
+        # without it, so they are averaged over the profiles that have one.
+        "wanted": float(relevant > 0),
+        # Papers mailed to a reader the day has nothing for: each one is off topic.
+        "sent_when_none": float(len(picked)) if not relevant else 0.0,
     }
+
+
+# Averaged only over profiles whose day holds a relevant paper; "empty…" and "sent_when_none" are
+# counts (summed), everything else a mean over all profiles.
+_RANKED = ("p@5", "ndcg@10", "recall@10")
+_COUNTED = ("empty", "empty_with_3_relevant", "sent_when_none", "wanted")
 
 
 def _mean(rows: Sequence[dict[str, float]]) -> dict[str, float]:
     if not rows:
         return {}
-    summed = {key: sum(row[key] for row in rows) for key in rows[0]}
-    return {key: value if key.startswith("empty") else value / len(rows) for key, value in summed.items()}
+    wanted = [row for row in rows if row["wanted"]]
+    summary: dict[str, float] = {}
+    for key in rows[0]:
+        if key in _COUNTED:
+            summary[key] = sum(row[key] for row in rows)
+        elif key in _RANKED:
+            summary[key] = sum(row[key] for row in wanted) / len(wanted) if wanted else 0.0
+        else:
+            summary[key] = sum(row[key] for row in rows) / len(rows)
+    summary["profiles"] = float(len(rows))
+    return summary
 
 
 def score_row(
@@ -329,12 +355,14 @@ def score_row(
 
 
 def summarise(per_profile: dict[str, dict[str, float]], labelled: Labelled) -> dict[str, Any]:
-    styles = {p.id: p.style for p in labelled.profiles}
+    """Means overall, per style, and per who wrote the profile when (blind: held out from every
+    choice made so far, since nobody had seen the corpus when writing them)."""
+    groups = {p.id: (p.style, f"written {p.written}") for p in labelled.profiles}
     summary: dict[str, Any] = {"overall": _mean(list(per_profile.values()))}
-    for style in STYLES:
-        rows = [m for pid, m in per_profile.items() if styles.get(pid) == style]
+    for group in GROUPS[1:]:
+        rows = [m for pid, m in per_profile.items() if group in groups.get(pid, ())]
         if rows:
-            summary[style] = _mean(rows)
+            summary[group] = _mean(rows)
     return summary
 
 
@@ -432,14 +460,15 @@ def _fit_report(row: NewRow, labelled: Labelled, grid: dict[str, Sequence[float]
 
 def _line(name: str, m: dict[str, float]) -> str:
     return (
-        f"{name:<22} {m['p@5']:>6.3f} {m['ndcg@10']:>8.3f} {m['recall@10']:>10.3f} {m['precision']:>6.3f}"
-        f" {m['length']:>7.1f}"
-        f" {int(m['empty']):>6d} {int(m['empty_with_3_relevant']):>9d}"
+        f"{name:<24} {int(m['profiles']):>4d} {m['p@5']:>6.3f} {m['ndcg@10']:>8.3f} {m['recall@10']:>10.3f}"
+        f" {m['precision']:>8.3f} {m['length']:>7.1f}"
+        f" {int(m['empty']):>6d} {int(m['empty_with_3_relevant']):>9d} {int(m['sent_when_none']):>9d}"
     )
 
 
-_HEADER = f"{'':<22} {'P@5':>6} {'nDCG@10':>8} {'recall@10':>10} {'prec':>6} {'length':>7} {'empty':>6}" + (
-    f" {'empty≥3':>9}"
+_HEADER = (
+    f"{'':<24} {'n':>4} {'P@5':>6} {'nDCG@10':>8} {'recall@10':>10} {'on topic':>8} {'papers':>7}"
+    f" {'empty':>6} {'empty≥3':>9} {'sent/none':>9}"
 )
 
 
@@ -448,7 +477,7 @@ def table(report: dict[str, Any], *, per_profile: bool = False) -> str:
         f"{report['profiles']} profiles x {report['papers']} papers, {COUNT} per digest; semantic: "
         f"{'on' if report['semantic'] else 'OFF (no model files: make model)'}",
     ]
-    groups = ["overall", *STYLES]
+    groups = list(GROUPS)
     for group in groups:
         if group not in report["rows"]["old"]["summary"]:
             continue
@@ -479,7 +508,7 @@ def goals(report: dict[str, Any]) -> dict[str, bool]:
     rows = report["rows"]
     new = rows["new"] if "new" in rows else rows["new lexical only"]
     found: dict[str, bool] = {"semantic signal present (model files found)": report["semantic"]}
-    for group in ("overall", *STYLES):
+    for group in GROUPS:
         if group not in new["summary"]:
             continue
         for metric in ("p@5", "ndcg@10"):
