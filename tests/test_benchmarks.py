@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks import __main__ as bench_cli
-from benchmarks import digests
+from benchmarks import coldstart, digests
 
 FAN = {
     "digests_sent": 1000,
@@ -94,3 +94,10 @@ def test_embedding_is_priced_per_day_and_topic_vectors_per_digest() -> None:
     assert abs(cost["fixed_usd_month"]["embedding_papers"] - round(expected, 2)) < 1e-9
     # Three topics' vectors (3 x 400 bytes) in the profile the digest's transaction rewrites.
     assert cost["usd"]["topic_vectors"] == round(30_000 * 2 * 1200 / 1024 * 0.625e-6, 4)
+
+
+def test_the_cold_start_line_names_the_floor_and_each_handler_s_ratio_to_it() -> None:
+    line = coldstart.summary(_cold_start(Web=(640, 1.6), SendDigests=(600, 1.5)))
+    assert "floor of 400 ms" in line
+    assert "Web 640 (1.6×)" in line
+    assert "SendDigests 600 (1.5×)" in line
