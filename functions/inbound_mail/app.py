@@ -26,9 +26,14 @@ logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
 SETTINGS = Settings.from_env()
-INBOX = wiring.inbox(SETTINGS)
+TABLES = wiring.dynamodb()
+INBOX = wiring.inbox(SETTINGS, TABLES)
 S3 = boto3.client("s3", config=wiring.AWS_CONFIG)
-IDEMPOTENCY = DynamoDBPersistenceLayer(table_name=SETTINGS.idempotency_table)
+# A client of boto3's default session: powertools would otherwise start a session of its own, which
+# loads the SDK's files again. (Not the tables' client: the resource rewrites attribute values.)
+IDEMPOTENCY = DynamoDBPersistenceLayer(
+    table_name=SETTINGS.idempotency_table, boto3_client=boto3.client("dynamodb", config=wiring.AWS_CONFIG)
+)
 # SES may invoke twice for one message: the message id is handled once, its result remembered a week.
 ONCE_PER_MESSAGE = IdempotencyConfig(event_key_jmespath="message_id", expires_after_seconds=7 * 86400)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import boto3
@@ -22,9 +23,14 @@ tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS)
 SETTINGS = Settings.from_env()
 SENDER = wiring.digest_sender(SETTINGS)
-SQS = boto3.client("sqs", config=wiring.AWS_CONFIG)
 # Throttled jobs come back after a growing pause instead of the queue's full visibility timeout.
 THROTTLE_BACKOFF_SECONDS = (30, 60, 120, 300, 600)
+
+
+@cache
+def _sqs() -> Any:
+    """Made when a job is first throttled: most containers never need the queue's API."""
+    return boto3.client("sqs", config=wiring.AWS_CONFIG)
 
 
 @tracer.capture_method
@@ -36,7 +42,7 @@ def record_handler(record: SQSRecord) -> str:
     except SendThrottled:
         attempt = int(record.attributes.approximate_receive_count or 1)
         delay = THROTTLE_BACKOFF_SECONDS[min(attempt, len(THROTTLE_BACKOFF_SECONDS)) - 1]
-        SQS.change_message_visibility(
+        _sqs().change_message_visibility(
             QueueUrl=SETTINGS.digest_queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay
         )
         metrics.add_metric(name="DigestsThrottled", unit=MetricUnit.Count, value=1)

@@ -8,7 +8,7 @@ import binascii
 import dataclasses
 import functools
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -17,21 +17,24 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paperboy import clock, limits, pages, subscriptions, telemetry, wiring
-from paperboy.inbound import Action, Inbox
+from paperboy import clock, pages, subscriptions, wiring
 from paperboy.readers import ReaderSettings, Status, Subscriber
 from paperboy.settings import Settings
 from paperboy.subscribers import pending_expiry
 from paperboy.tokens import Purpose
+
+if TYPE_CHECKING:
+    from paperboy.inbound import Inbox
 
 logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
 app = LambdaFunctionUrlResolver()
 SETTINGS = Settings.from_env()
-INBOX = wiring.inbox(SETTINGS)
-STORE = INBOX.store
-SIGNER = INBOX.signer
+TABLES = wiring.dynamodb()
+STORE = wiring.subscriber_store(SETTINGS, TABLES)
+SIGNER = wiring.signer(SETTINGS)
+LINKS = wiring.links(SETTINGS, SIGNER)
 FORM_TYPE = "application/x-www-form-urlencoded"
 # The subscribe form has one field of at most 254 characters: anything much larger is not ours.
 MAX_FORM_BYTES = 4096
@@ -157,22 +160,21 @@ def resubscribe(token: str) -> Response:
             title="Welcome back",
             paragraphs=[f"{reader.email} is subscribed again, with the same settings as before."],
             button=pages.Button(
-                action=f"/unsubscribe/{INBOX.links.unsubscribe_token(again)}", label="Unsubscribe after all"
+                action=f"/unsubscribe/{LINKS.unsubscribe_token(again)}", label="Unsubscribe after all"
             ),
         )
     )
 
 
 @functools.cache
-def _web_base_url() -> str:
-    """Read once per container, on the first request that mails links."""
-    return wiring.web_base_url(SETTINGS)
-
-
 def _inbox() -> Inbox:
-    """The inbox with links to this Function URL as configuration names it, never as the request
-    does: a client chooses its own Host and X-Forwarded-Proto."""
-    return dataclasses.replace(INBOX, links=dataclasses.replace(INBOX.links, web_base_url=_web_base_url()))
+    """The inbox, built on the first request that mails (a page view needs no mail templates, mail
+    client or limits), with links to this Function URL as configuration names it, never as the
+    request does: a client chooses its own Host and X-Forwarded-Proto."""
+    inbox = wiring.inbox(SETTINGS, TABLES, SIGNER)
+    return dataclasses.replace(
+        inbox, links=dataclasses.replace(inbox.links, web_base_url=wiring.web_base_url(SETTINGS))
+    )
 
 
 class BadRequest(Exception):
@@ -277,6 +279,10 @@ def subscribe_form() -> Response:
 
 @app.post("/subscribe")
 def subscribe() -> Response:
+    # Imported by the form alone: page views (most requests, and every cold start by a link) skip them.
+    from paperboy import limits, telemetry
+    from paperboy.inbound import Action
+
     address = _form().get("email", "").strip().lower()
     client = limits.web_client(app.current_event.request_context.http.source_ip)
     result = _inbox().start_subscription(address, ReaderSettings(), clock.now(), client=client)

@@ -418,7 +418,7 @@ def run(*, quick: bool = False, fan_out_readers: int = 10_000) -> dict[str, Any]
         "planner": planner(400 if quick else 4000),
         "embedding": embedded,
         "cost_per_1000_readers_month": cost_model(fan, embedded),
-        "cold_start": coldstart.run(runs=1 if quick else 3),
+        "cold_start": coldstart.run(runs=2 if quick else 5),
         "targets": TARGETS,
     }
 
@@ -428,6 +428,8 @@ TARGETS = {
     "dynamodb_calls_per_digest": 6,
     "infrastructure_share_of_ses": 0.10,
     "cold_start_ms": 1000,
+    # A handler's cold start against the floor measured in the same run (see benchmarks.coldstart).
+    "cold_start_ratio_to_floor": 1.5,
     # The busiest hour of a million readers (30 %) queued within the first minutes of its hour.
     "modelled_seconds_to_queue_300k_hour": 300,
     # Embed is fed by streams, off every path a reader waits on: its cold start (model load) is not
@@ -584,10 +586,9 @@ def checks(results: dict[str, Any]) -> dict[str, bool]:
         <= TARGETS["dynamodb_calls_per_digest"],
         "infrastructure_share_of_ses": results["cost_per_1000_readers_month"]["infrastructure_share_of_ses"]
         < TARGETS["infrastructure_share_of_ses"],
-        "cold_start_ms": all(
-            handler["cold_start_ms"] < TARGETS["cold_start_ms"]
-            for name, handler in results["cold_start"].items()
-            if name != "Embed"
+        "cold_start_ms": coldstart.within(results["cold_start"], ms=TARGETS["cold_start_ms"]),
+        "cold_start_ratio_to_floor": coldstart.within(
+            results["cold_start"], ratio=TARGETS["cold_start_ratio_to_floor"]
         ),
         "embed_batch_of_100_share_of_timeout": results["embedding"]["batch_of_100_share_of_timeout"]
         <= TARGETS["embed_batch_of_100_share_of_timeout"],
@@ -633,8 +634,7 @@ def table(results: dict[str, Any]) -> str:
         f"{results['planner']['slot_invocations']} slot invocations, our CPU "
         f"{results['planner']['our_cpu_ms_per_reader']} ms a reader; one busy hour of a million readers "
         f"(300,000) modelled at {results['planner']['modelled_seconds_to_queue_300k_hour']} s",
-        "cold start (import + first invocation, ms): "
-        + ", ".join(f"{name} {figures['cold_start_ms']}" for name, figures in results["cold_start"].items()),
+        coldstart.summary(results["cold_start"]),
         f"embedding ({emb['model']}, one vCPU): model load {emb['model_load_ms']} ms, "
         f"{emb['papers']} papers in {emb['seconds_one_vcpu']} s ({emb['ms_per_paper']} ms each), "
         f"a topic {emb['ms_per_topic']} ms; {emb['bytes_per_vector']} bytes a vector "

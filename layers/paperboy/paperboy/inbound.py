@@ -35,7 +35,6 @@ from paperboy import subscriptions
 from paperboy.commands import Command, CommandKind, apply, help_text, parse_commands
 from paperboy.limits import Limiter, mail_client
 from paperboy.mailer import Mailer, OutboundMail
-from paperboy.profiles import moved_profile
 from paperboy.readers import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
 from paperboy.render import NoticeView, Renderer, settings_summary
 from paperboy.replies import InboundMessage
@@ -306,6 +305,9 @@ class Inbox:
             )
             update: dict[str, object] = {"feedback": feedback}
             if vector is not None:
+                # Imported here: numpy is needed only by a rating, not by every cold start that imports this.
+                from paperboy.profiles import moved_profile
+
                 update["profile_vector"] = moved_profile(current.profile_vector, vector, more=more)
             return current.model_copy(update=update)
 

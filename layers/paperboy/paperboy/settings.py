@@ -7,8 +7,6 @@ from datetime import timedelta
 
 from pydantic import BaseModel, Field, field_validator
 
-from paperboy.replies import MAX_RAW
-
 
 class Settings(BaseModel):
     """Every knob a function reads. Field names are the environment variables, lower-cased."""
@@ -25,8 +23,9 @@ class Settings(BaseModel):
     inbound_prefix: str = "inbound/"
     idempotency_table: str = ""
     # Mail larger than this is not read past its header (commands need a few KB; SES accepts 40 MB),
-    # so that parsing it fits InboundMail's timeout.
-    inbound_max_bytes: int = MAX_RAW
+    # so that parsing it fits InboundMail's timeout. replies.MAX_RAW, written out: importing the mail
+    # parser here would put it in every function's cold start.
+    inbound_max_bytes: int = 1024 * 1024
     mail_domain: str = "papers.example.org"
     sender_address: str = ""
     configuration_set: str = ""
