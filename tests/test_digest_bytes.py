@@ -5,7 +5,7 @@ headers of a real send), compared with a stored .eml: headers, the text part and
 The cases share one Renderer in a fixed order and are rendered twice, so a paper card served from
 the per-container cache (at another number, in another digest) must come out the same as a fresh
 one. When a change to the mail is intended, rewrite the files with
-`PYTHONPATH=layers/paperboy .venv/bin/python tests/test_digest_bytes.py` and review the diff like any other change.
+`PYTHONPATH=layers/paperboy .venv/bin/python tests/test_digest_bytes.py` and review the diff.
 """
 
 from __future__ import annotations
