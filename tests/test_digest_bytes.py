@@ -1,11 +1,12 @@
 """Digests are pinned byte for byte: a change made for speed must not change what a reader receives.
 
 Each case is a whole digest as SendDigests builds it (rendered, then written as MIME with the
-headers of a real send), compared with a stored .eml: headers, the text part and the HTML part.
-The cases share one Renderer in a fixed order and are rendered twice, so a paper card served from
-the per-container cache (at another number, in another digest) must come out the same as a fresh
-one. When a change to the mail is intended, rewrite the files with
-`PYTHONPATH=layers/paperboy .venv/bin/python tests/test_digest_bytes.py` and review the diff.
+headers of a real send; the digest benchmark times the same function), compared with a stored .eml:
+headers, the text part and the HTML part. The cases share one Renderer in a fixed order and are
+rendered twice, so a paper card served from the per-container cache (at another number, in another
+digest) must come out the same as a fresh one. When a change to the mail is intended, rewrite the
+files with `PYTHONPATH=layers/paperboy .venv/bin/python tests/test_digest_bytes.py` and review the
+diff.
 """
 
 from __future__ import annotations
@@ -17,17 +18,19 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from benchmarks import digests
+from benchmarks.digests import digest_mime
 
 from paperboy import mailer
-from paperboy.mailer import OutboundMail, build_mime
+from paperboy.mailer import quoted_printable
 from paperboy.models import Paper, Pick
-from paperboy.readers import Format, Frequency, ReaderSettings
-from paperboy.render import DigestView, Renderer
+from paperboy.ranking import RankingIndex
+from paperboy.readers import Feedback, Format, Frequency, ReaderSettings
+from paperboy.render import _CARDS, DigestView, Renderer
 from paperboy.sources.hf import parse_items
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PINNED = FIXTURES / "digest_mail"
-DOMAIN = "papers.example.org"
 
 
 def _papers() -> list[Paper]:
@@ -83,45 +86,13 @@ def _cases(papers: list[Paper]) -> dict[str, tuple[ReaderSettings, list[Pick], l
     }
 
 
-def _mail(
-    renderer: Renderer, number: int, settings: ReaderSettings, picks: list[Pick], trending: list[Pick]
-) -> bytes:
-    reader = f"r{number}"
-    period = date(2026, 11, 23)
-    view = DigestView(
-        reader_email=f"reader{number}@example.org",
-        domain=DOMAIN,
-        local_date=period,
-        picks=picks,
-        also_trending=trending,
-        settings=settings,
-        unsubscribe_url=f"https://u.example.org/unsubscribe/{reader}.abcdefghijklmnop",
-        reply_address=f"reply+{reader}.abcdefghijklmnop@{DOMAIN}",
-        quiet=not picks,
-    )
-    rendered = renderer.digest(view)
-    mail = OutboundMail(
-        to=view.reader_email,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html if settings.format is Format.HTML else None,
-        reply_to=view.reply_address,
-        kind="digest",
-        list_unsubscribe_url=view.unsubscribe_url,
-        list_unsubscribe_mailto=f"mailto:unsubscribe+{reader}.abcdefghijklmnop@{DOMAIN}",
-        references=[f"<digest.{period.isoformat()}.{reader}@{DOMAIN}>"],
-        tags={"subscriber": reader, "period": period.isoformat()},
-    )
-    return build_mime(mail, sender=f"digest@{DOMAIN}", domain=DOMAIN)
-
-
 def rendered_cases() -> Iterator[tuple[str, bytes]]:
     """Every case twice, through one renderer: (name, raw message)."""
     papers = _papers()
     renderer = Renderer()
     for _ in range(2):
         for number, (name, (settings, picks, trending)) in enumerate(_cases(papers).items()):
-            yield name, _mail(renderer, number, settings, picks, trending)
+            yield name, digest_mime(renderer, number, settings, picks, trending)
 
 
 @pytest.fixture
@@ -145,3 +116,34 @@ if __name__ == "__main__":
     for name, raw in rendered_cases():
         (PINNED / f"{name}.eml").write_bytes(raw)
     sys.exit(0)
+
+
+def test_bodies_built_from_card_encodings_are_what_the_encoder_writes_for_any_reader() -> None:
+    papers = digests.corpus()
+    index, renderer = RankingIndex(papers), Renderer()
+    odd = papers[0].model_copy(update={"id": "2611.0\r\n1", "display_title": "A line\rbreak"})
+    hostile = ReaderSettings(topics=(f"speech {_CARDS} robots",))
+    cases = [(settings, *digests._rank(index, settings, Feedback())) for settings in digests.readers(300)]
+    cases += [
+        (hostile, [Pick(paper=odd, score=1.0)], []),
+        (ReaderSettings(), [Pick(paper=odd, score=1.0)] * 3, []),
+    ]
+    built = 0
+    for number, (settings, picks, trending) in enumerate(cases):
+        view = DigestView(
+            reader_email=f"reader{number}@example.org",
+            domain="papers.example.org",
+            local_date=date(2026, 11, 23),
+            picks=picks,
+            also_trending=trending,
+            settings=settings,
+            unsubscribe_url="https://u.example.org/unsubscribe/x",
+            reply_address="reply+x@papers.example.org",
+            quiet=not picks,
+        )
+        mail = renderer.digest(view)
+        for body, encoded in ((mail.text, mail.text_qp), (mail.html, mail.html_qp)):
+            if encoded is not None:
+                assert body is not None and encoded == quoted_printable(body), number
+                built += 1
+    assert built > 400
