@@ -47,6 +47,7 @@ _BLOCKED = frozenset(
 )
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$")
+_URI_UNSAFE = re.compile(r'[\r\n<>, \t"]')
 _MESSAGE_ID = re.compile(r"^<[!-;=?-~]{1,250}>$")
 _URI_SCHEMES = {"url": ("https://", "http://"), "mailto": ("mailto:",)}
 REPLY_KINDS = frozenset({"ack", "help", "confirm", "welcome", "goodbye", "notice"})
@@ -103,7 +104,7 @@ def checked_domain(value: str) -> str:
 
 def checked_address(value: str) -> str:
     """A bare addr-spec safe to put in a header; an internationalised domain comes back as IDNA."""
-    if not isinstance(value, str) or any(ch in value for ch in "\r\n"):
+    if not isinstance(value, str) or "\r" in value or "\n" in value:
         raise ValueError(f"address contains a line break (header injection?): {value!r}")
     problem = f"not a plain email address (one addr-spec, no name, <>, comma): {value!r}"
     local, at, domain = value.rpartition("@")
@@ -116,7 +117,7 @@ def checked_address(value: str) -> str:
 
 
 def _checked_uri(value: str, field: str) -> str:
-    if any(ch in value for ch in '\r\n<>, \t"') or not value.isascii() or not value.isprintable():
+    if _URI_UNSAFE.search(value) or not value.isascii() or not value.isprintable():
         raise ValueError(f"{field}: not a URI safe in a header: {value!r}")
     if not value.lower().startswith(_URI_SCHEMES[field]):
         raise ValueError(f"{field}: expected a {' or '.join(_URI_SCHEMES[field])} URI: {value!r}")
@@ -201,6 +202,8 @@ def _needs_encoding(word: str) -> bool:
     return not word.isascii() or "=?" in word
 
 
+# Readers of one container hour share subjects (the same papers lead their digests).
+@functools.lru_cache(maxsize=4096)
 def encoded_subject(value: str, *, first_line: int = len("Subject: ")) -> str:
     """The Subject as it goes on the wire: ASCII words as they are, each run of other words as
     encoded-words, folded at 78 columns where possible (a newline and a space mark each fold)."""
