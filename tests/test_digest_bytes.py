@@ -21,7 +21,7 @@ import pytest
 from benchmarks import digests
 from benchmarks.digests import digest_mime
 
-from paperboy import mailer
+from paperboy import mailer, render
 from paperboy.mailer import quoted_printable
 from paperboy.models import Paper, Pick
 from paperboy.ranking import RankingIndex
@@ -147,3 +147,12 @@ def test_bodies_built_from_card_encodings_are_what_the_encoder_writes_for_any_re
                 assert body is not None and encoded == quoted_printable(body), number
                 built += 1
     assert built > 400
+
+
+@pytest.mark.usefixtures("fixed_boundary")
+def test_a_container_whose_card_cache_fills_up_still_sends_the_pinned_mail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(render, "CARD_COPIES", 4)
+    for name, raw in rendered_cases():
+        assert raw == (PINNED / f"{name}.eml").read_bytes(), name
