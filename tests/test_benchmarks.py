@@ -41,6 +41,7 @@ def _cold_start(**handlers: tuple[int, float]) -> dict[str, Any]:
 def _results(**changes: Any) -> dict[str, Any]:
     results = {
         "ranking_and_rendering": [{"digests_per_second_per_core": 2500}],
+        "versus_arxiv_sanity_lite": {"ms_per_user": 4.0, "ours_ms_per_digest": 0.3, "ratio": 13.3},
         "fan_out": {"dynamodb_calls_per_digest": 3.05},
         "cost_per_1000_readers_month": digests.cost_model(FAN),
         "cold_start": _cold_start(SendDigests=(600, 1.4), Embed=(2500, 6.0)),
@@ -78,6 +79,8 @@ def test_bench_fails_when_any_goal_is_missed(monkeypatch: Any) -> None:
     assert not digests.checks(busy)["waiting_for_ses_rate_share"]
     slow_model = _results(embedding={"batch_of_100_share_of_timeout": 0.7})
     assert not digests.checks(slow_model)["embed_batch_of_100_share_of_timeout"]
+    near_baseline = _results(versus_arxiv_sanity_lite={"ratio": 9.9})
+    assert not digests.checks(near_baseline)["times_cheaper_than_arxiv_sanity_lite"]
     slow_planner = _results(planner={"modelled_seconds_to_queue_300k_hour": 400.0})
     assert not digests.checks(slow_planner)["modelled_seconds_to_queue_300k_hour"]
 
@@ -101,3 +104,22 @@ def test_the_cold_start_line_names_the_floor_and_each_handler_s_ratio_to_it() ->
     assert "floor of 400 ms" in line
     assert "Web 640 (1.6×)" in line
     assert "SendDigests 600 (1.5×)" in line
+
+
+def test_the_digest_speed_run_fails_when_a_digest_is_not_ten_times_cheaper_than_arxiv_sanity_lite(
+    monkeypatch: Any,
+) -> None:
+    row = {
+        "readers": 1000,
+        "digests_per_second_per_core": 3000,
+        "per_digest_ms": 0.33,
+        "ranking_us_per_reader": 60.0,
+        "index_build_ms": 90.0,
+        "traced_peak_mib": 0.3,
+        "max_rss_mib": 150.0,
+    }
+    sanity = {"tags_per_user": 1.76, "papers_indexed": 200, "ms_per_user": 3.3, "ours_ms_per_digest": 0.33}
+    for ratio, code in ((10.0, 0), (9.9, 1)):
+        results = {"ranking_and_rendering": [row], "versus_arxiv_sanity_lite": {**sanity, "ratio": ratio}}
+        monkeypatch.setattr(digests, "digest_speed", lambda quick, results=results: results)
+        assert bench_cli.main(["--digests-only"]) == code

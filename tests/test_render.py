@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -347,3 +347,12 @@ def test_notices_escape_paragraphs_and_show_settings_action_and_help(renderer):
     bare = renderer.notice("confirm", NoticeView(subject="Please confirm", paragraphs=["Reply to confirm."]))
     assert "Unsubscribe" not in bare.text and "Settings now in force" not in bare.text
     assert "Unsubscribe" not in (bare.html or "")
+
+
+def test_every_day_of_a_year_is_named_in_english_in_the_date_line_and_the_subject(renderer, papers):
+    day = date(2026, 1, 1)
+    while day.year == 2026:
+        mail = renderer.digest(view([], local_date=day))
+        assert mail.text.startswith(f"Paperboy · {day:%A} {day.day} {day:%B %Y}\n")
+        assert mail.subject == f"No new papers for you on {day.day} {day:%b}"
+        day += timedelta(days=1)

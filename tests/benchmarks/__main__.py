@@ -14,7 +14,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer runs (smoke test)")
     parser.add_argument("--json", type=str, default="", help="also write the JSON to this file")
     parser.add_argument("--fan-out", type=int, default=10_000, help="readers in the local end-to-end fan-out")
+    parser.add_argument(
+        "--digests-only",
+        action="store_true",
+        help="only rank + render + MIME per digest and the arxiv-sanity-lite reference row (~2 min)",
+    )
     arguments = parser.parse_args(argv)
+    if arguments.digests_only:
+        only = digests.digest_speed(quick=arguments.quick)
+        print(json.dumps(only, indent=2))
+        print()
+        print(digests.digest_speed_table(only))
+        return 0 if all(digests.digest_speed_checks(only).values()) else 1
     results = digests.run(quick=arguments.quick, fan_out_readers=arguments.fan_out)
     text = json.dumps(results, indent=2)
     print(text)

@@ -188,6 +188,8 @@ class DigestSender:
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html if reader.settings.format is Format.HTML else None,
+            text_qp=rendered.text_qp,
+            html_qp=rendered.html_qp,
             reply_to=self.links.reply_address(reader),
             kind="digest",
             list_unsubscribe_url=self.links.unsubscribe_url(reader),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 import secrets
 from typing import Any, Literal
@@ -46,6 +47,7 @@ _BLOCKED = frozenset(
 )
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$")
+_URI_UNSAFE = re.compile(r'[\r\n<>, \t"]')
 _MESSAGE_ID = re.compile(r"^<[!-;=?-~]{1,250}>$")
 _URI_SCHEMES = {"url": ("https://", "http://"), "mailto": ("mailto:",)}
 REPLY_KINDS = frozenset({"ack", "help", "confirm", "welcome", "goodbye", "notice"})
@@ -86,6 +88,7 @@ def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
 
 
+@functools.lru_cache(maxsize=4096)
 def checked_domain(value: str) -> str:
     """A mail domain as it goes in a header: LDH labels, an internationalised one as IDNA."""
     domain = value
@@ -101,7 +104,7 @@ def checked_domain(value: str) -> str:
 
 def checked_address(value: str) -> str:
     """A bare addr-spec safe to put in a header; an internationalised domain comes back as IDNA."""
-    if not isinstance(value, str) or any(ch in value for ch in "\r\n"):
+    if not isinstance(value, str) or "\r" in value or "\n" in value:
         raise ValueError(f"address contains a line break (header injection?): {value!r}")
     problem = f"not a plain email address (one addr-spec, no name, <>, comma): {value!r}"
     local, at, domain = value.rpartition("@")
@@ -114,7 +117,7 @@ def checked_address(value: str) -> str:
 
 
 def _checked_uri(value: str, field: str) -> str:
-    if any(ch in value for ch in '\r\n<>, \t"') or not value.isascii() or not value.isprintable():
+    if _URI_UNSAFE.search(value) or not value.isascii() or not value.isprintable():
         raise ValueError(f"{field}: not a URI safe in a header: {value!r}")
     if not value.lower().startswith(_URI_SCHEMES[field]):
         raise ValueError(f"{field}: expected a {' or '.join(_URI_SCHEMES[field])} URI: {value!r}")
@@ -135,6 +138,10 @@ class OutboundMail(BaseModel):
     list_id: str | None = None
     # SES message tags, echoed in the configuration set's events (names and values: [A-Za-z0-9_.@-]).
     tags: dict[str, str] = Field(default_factory=dict)
+    # The bodies already written as quoted_printable(text) and quoted_printable(html) would write
+    # them: the renderer keeps each paper card's encoding for the container hour (RenderedMail).
+    text_qp: bytes | None = Field(default=None, repr=False)
+    html_qp: bytes | None = Field(default=None, repr=False)
 
     @field_validator("tags")
     @classmethod
@@ -195,6 +202,8 @@ def _needs_encoding(word: str) -> bool:
     return not word.isascii() or "=?" in word
 
 
+# Readers of one container hour share subjects (the same papers lead their digests).
+@functools.lru_cache(maxsize=4096)
 def encoded_subject(value: str, *, first_line: int = len("Subject: ")) -> str:
     """The Subject as it goes on the wire: ASCII words as they are, each run of other words as
     encoded-words, folded at 78 columns where possible (a newline and a space mark each fold)."""
@@ -235,24 +244,35 @@ def _header(name: str, value: str) -> bytes:
     return line.encode("ascii")
 
 
-def _quoted_printable(text: str) -> bytes:
+def quoted_printable(text: str) -> bytes:
     """A UTF-8 body as quoted-printable lines of at most 76 characters (RFC 2045), CRLF-ended.
 
     Quoted-printable works line by line, so each distinct line is encoded once per container:
     digests share most of their lines (the same papers, the same footer), and binascii's encoder
     was otherwise the largest cost of sending a digest.
     """
-    cache = _QP_LINES
-    encoded: list[bytes] = []
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        known = cache.get(line)
-        if known is None:
-            known = binascii.b2a_qp(line.encode("utf-8") + b"\n", istext=True)[:-1].replace(b"\n", b"\r\n")
-            if len(cache) >= QP_LINE_CACHE:
-                cache.clear()
-            cache[line] = known
-        encoded.append(known)
-    return b"\r\n".join(encoded)
+    # One line seen before (a text of several lines is never a key: keys have no line ends).
+    known = _QP_LINES.get(text)
+    if known is not None:
+        return known
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    # Looked up in one pass at C speed; only the lines this container has not seen go through Python.
+    encoded = list(map(_QP_LINES.get, lines))
+    if None in encoded:
+        for place, known in enumerate(encoded):
+            if known is None:
+                encoded[place] = _encoded_line(lines[place])
+    return b"\r\n".join(encoded)  # type: ignore[arg-type]
+
+
+def _encoded_line(line: str) -> bytes:
+    encoded = binascii.b2a_qp(line.encode("utf-8") + b"\n", istext=True)[:-1].replace(b"\n", b"\r\n")
+    if len(_QP_LINES) >= QP_LINE_CACHE:
+        _QP_LINES.clear()
+    _QP_LINES[line] = encoded
+    return encoded
 
 
 def build_mime(mail: OutboundMail, *, sender: str, domain: str) -> bytes:
@@ -294,8 +314,9 @@ def build_mime(mail: OutboundMail, *, sender: str, domain: str) -> bytes:
         head.append(f"References: {references}\r\n".encode("ascii"))
     head.append(b"MIME-Version: 1.0\r\n")
     text_part = _PART_HEADERS % b"plain"
+    text_body = quoted_printable(mail.text) if mail.text_qp is None else mail.text_qp
     if mail.html is None:
-        return b"".join([*head, text_part, b"\r\n", _quoted_printable(mail.text)])
+        return b"".join([*head, text_part, b"\r\n", text_body])
     html_part = _PART_HEADERS % b"html"
     # "=_" never occurs in quoted-printable text (a "=" is always followed by hex or a line end).
     boundary = f"=_paperboy_{secrets.token_hex(12)}".encode("ascii")
@@ -304,9 +325,9 @@ def build_mime(mail: OutboundMail, *, sender: str, domain: str) -> bytes:
             *head,
             b'Content-Type: multipart/alternative; boundary="' + boundary + b'"\r\n\r\n',
             b"--" + boundary + b"\r\n" + text_part + b"\r\n",
-            _quoted_printable(mail.text),
+            text_body,
             b"\r\n--" + boundary + b"\r\n" + html_part + b"\r\n",
-            _quoted_printable(mail.html),
+            quoted_printable(mail.html) if mail.html_qp is None else mail.html_qp,
             b"\r\n--" + boundary + b"--\r\n",
         ]
     )

@@ -18,13 +18,14 @@ import re
 from collections.abc import Callable
 from datetime import date
 from importlib import resources
+from typing import Any, NamedTuple
 
 import css_inline
 from jinja2 import BaseLoader, Environment, StrictUndefined, Template, TemplateNotFound
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
-from paperboy.mailer import one_line
+from paperboy.mailer import one_line, quoted_printable
 from paperboy.models import Paper, Pick
 from paperboy.readers import WEEKDAYS, Format, Frequency, ReaderSettings
 
@@ -34,8 +35,10 @@ MAX_AUTHORS = 3
 SUBJECT_CHARACTERS = 120
 LEDE_TOPICS = 3
 TEMPLATES = ("digest", "digest_item", "notice")
-# Rendered paper cards kept per container (a few KB each).
+# Rendered paper cards kept per container (a few KB each), and their numbered copies with their
+# quoted-printable lines (about 4 KB each): a busy hour's 10,000 readers made 12,000 copies.
 CARD_CACHE = 8192
+CARD_COPIES = 16_384
 # Sentence ends that are not: a split after these would cut "e.g. speech" in two.
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Eq.", "Sec.", "approx.", "resp.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(\[]?[A-Z0-9])")
@@ -48,6 +51,23 @@ _JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 # Stands for a card's number until the card is placed in a digest.
 _NUMBER = "\ue002"
+# Stands for the cards while the page around them is rendered.
+_CARDS = "\ue003"
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _WEB_LINK = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 
 
@@ -88,6 +108,9 @@ class RenderedMail(BaseModel):
     text: str
     # None for readers who chose plain text only.
     html: str | None
+    # The parts as OutboundMail's text_qp and html_qp: a digest's are built from its cards' encodings.
+    text_qp: bytes | None = Field(default=None, repr=False)
+    html_qp: bytes | None = Field(default=None, repr=False)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -182,7 +205,13 @@ def command_examples(count: int) -> list[str]:
 
 
 def _short_day(day: date) -> str:
-    return f"{day.day} {day:%b}"
+    return f"{day.day} {_MONTHS[day.month - 1][:3]}"
+
+
+def _long_day(day: date) -> str:
+    """E.g. "Monday 23 November 2026", in English whatever the process's locale (strftime's %A and
+    %B follow it, and were a tenth of rendering a digest)."""
+    return f"{_WEEKDAY_NAMES[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def digest_subject(view: DigestView) -> str:
@@ -218,6 +247,15 @@ def _lede(view: DigestView, count: int) -> str:
     named = ", ".join(topics[:LEDE_TOPICS])
     rest = len(topics) - LEDE_TOPICS
     return f"{_plural(count, 'paper')} for you on {named}" + (f" and {rest} more" if rest > 0 else "")
+
+
+class _TrendingLine(NamedTuple):
+    """An "Also trending" line. Not a dict: jinja tries an attribute before an item, and a dict's
+    missing attribute costs an exception per field per digest."""
+
+    title: str
+    url: str
+    stats: str
 
 
 class _MailTemplates(BaseLoader):
@@ -278,6 +316,100 @@ def _inline_mail_css(name: str, source: str) -> str:
     return inline_template_css(name, source)
 
 
+# A card as a digest places it: (the card, its first line, its middle lines as quoted-printable or
+# None when it has none, its last line or None when it is one line, the whole card as
+# quoted-printable or None when it holds a CR).
+_Placed = tuple[str, str, bytes | None, str | None, bytes | None]
+
+
+def _placed(card: str, *, whole: bool) -> _Placed:
+    """Quoted-printable works line by line: the card's lines are encoded once, and its first and
+    last lines again with whatever the page puts beside them on the same line."""
+    if "\r" in card:
+        # A line end the encoder reads as two characters: encode the card with its neighbours.
+        return card, card, None, None, None
+    encoded = quoted_printable(card) if whole else None
+    first, newline, rest = card.partition("\n")
+    if not newline:
+        return card, card, None, None, encoded
+    middle, newline, last = rest.rpartition("\n")
+    if not newline:
+        return card, first, None, rest, encoded
+    return card, first, quoted_printable(middle), last, encoded
+
+
+class _Card:
+    """One paper's card, rendered once per container, and its copies at each number a digest
+    gave it, each with its quoted-printable lines."""
+
+    __slots__ = ("html", "numbered", "paper", "text")
+
+    def __init__(self, paper: Paper, html: str, text: str) -> None:
+        self.paper = paper
+        self.html = html
+        self.text = text
+        self.numbered: dict[int, tuple[_Placed, _Placed]] = {}
+
+    def at(self, number: int) -> tuple[_Placed, _Placed]:
+        """(HTML, text) numbered. The number is the first placeholder: the card starts with it."""
+        placed = self.numbered.get(number)
+        if placed is None:
+            label = str(number)
+            # Text cards are whole lines of their page (see _encoded); HTML cards share their
+            # first and last lines with their neighbours.
+            placed = (
+                _placed(self.html.replace(_NUMBER, label, 1), whole=False),
+                _placed(self.text.replace(_NUMBER, label, 1), whole=True),
+            )
+            self.numbered[number] = placed
+        return placed
+
+
+def _page(
+    template: Template, context: dict[str, Any], cards: list[_Placed], separator: str
+) -> tuple[str, bytes | None]:
+    """The digest page with its cards, and the page as quoted-printable when it could be built
+    from the cards' own encodings (the page rendered around a placeholder, split there)."""
+    joined = separator.join(card[0] for card in cards)
+    if cards:
+        page = template.render(context, cards=Markup(_CARDS))  # noqa: S704 - a constant
+        prefix, found, suffix = page.partition(_CARDS)
+        if found and _CARDS not in suffix:
+            return prefix + joined + suffix, _encoded(prefix, cards, separator, suffix)
+    # No cards, or a reader's own words hold the placeholder: render the cards in.
+    # Cards were escaped by jinja when they were rendered; only numbers went in since.
+    return template.render(context, cards=Markup(joined)), None  # noqa: S704
+
+
+def _encoded(prefix: str, cards: list[_Placed], separator: str, suffix: str) -> bytes:
+    """quoted_printable(prefix + separator.join(cards) + suffix), from the cards' encodings."""
+    if (
+        separator.startswith("\n")
+        and separator.endswith("\n")
+        and prefix.endswith("\n")
+        and suffix.startswith("\n")
+        and not prefix.endswith("\r\n")
+        and all(card[4] is not None for card in cards)
+    ):
+        # Every card is whole lines (the plain-text part): only the page around them is encoded.
+        between = b"\r\n" + quoted_printable(separator[1:-1]) + b"\r\n"
+        inner = between.join(card[4] for card in cards)  # type: ignore[misc]
+        return b"\r\n".join([quoted_printable(prefix[:-1]), inner, quoted_printable(suffix[1:])])
+    parts: list[bytes] = []
+    carry = prefix
+    for place, (_, first, middle, last, _whole) in enumerate(cards):
+        if place:
+            carry += separator
+        carry += first
+        if middle is not None:
+            parts += (quoted_printable(carry), middle)
+            carry = last or ""
+        elif last is not None:
+            carry += "\n" + last
+    parts.append(quoted_printable(carry + suffix))
+    return b"\r\n".join(parts)
+
+
 class Renderer:
     """Compiled, CSS-inlined templates; build one per container and share it."""
 
@@ -300,21 +432,26 @@ class Renderer:
             keep_trailing_newline=True,
             auto_reload=False,
         )
-        self._cards: dict[tuple[Paper, str], tuple[str, str]] = {}
+        self._cards: dict[tuple[int, str], _Card] = {}
+        self._copies = 0
         self._html: dict[str, Template] = {name: html.get_template(f"{name}.html") for name in TEMPLATES}
         self._text: dict[str, Template] = {name: text.get_template(f"{name}.txt") for name in TEMPLATES}
 
     def digest(self, view: DigestView) -> RenderedMail:
         subject = digest_subject(view)
-        cards = [self._card(pick) for pick in view.picks]
-        numbers = [str(number) for number in range(1, len(cards) + 1)]
+        cards = []
+        for number, pick in enumerate(view.picks, start=1):
+            card = self._card(pick)
+            copies = len(card.numbered)
+            cards.append(card.at(number))
+            self._copies += len(card.numbered) - copies
         weekly = view.settings.frequency is Frequency.WEEKLY
         context = {
             "subject": subject,
             "preview": " · ".join(
                 f"{number}. {pick.paper.display_title}" for number, pick in enumerate(view.picks[:3], start=1)
             ),
-            "day": f"{view.local_date:%A} {view.local_date.day} {view.local_date:%B %Y}",
+            "day": _long_day(view.local_date),
             "period": "this week" if weekly else "today",
             "lede": _lede(view, len(cards)),
             "commands": command_examples(len(cards)),
@@ -322,53 +459,49 @@ class Renderer:
             "reader_email": view.reader_email,
             "unsubscribe_url": view.unsubscribe_url,
             "trending": [
-                {
-                    "title": one_line(pick.paper.display_title),
-                    "url": pick.paper.paper_url,
-                    "stats": f"{pick.paper.upvotes} upvote{'s' if pick.paper.upvotes != 1 else ''}",
-                }
+                _TrendingLine(
+                    one_line(pick.paper.display_title),
+                    pick.paper.paper_url,
+                    f"{pick.paper.upvotes} upvote{'s' if pick.paper.upvotes != 1 else ''}",
+                )
                 for pick in (view.also_trending if view.picks else [])
             ],
         }
-        text_cards = "\n\n".join(
-            card.replace(_NUMBER, number, 1) for (_, card), number in zip(cards, numbers, strict=True)
-        )
-        text = self._text["digest"].render(context, cards=text_cards)
-        html = None
+        text, text_qp = _page(self._text["digest"], context, [text for _, text in cards], "\n\n")
+        html = html_qp = None
         if view.settings.format is Format.HTML:
-            # Cards were escaped by jinja when they were rendered; only the number goes in here.
-            html_cards = Markup(  # noqa: S704
-                "".join(
-                    card.replace(_NUMBER, number, 1) for (card, _), number in zip(cards, numbers, strict=True)
-                )
-            )
-            html = self._html["digest"].render(context, cards=html_cards)
-        return RenderedMail(subject=subject, text=text, html=html)
+            html, html_qp = _page(self._html["digest"], context, [html for html, _ in cards], "")
+        return RenderedMail(subject=subject, text=text, html=html, text_qp=text_qp, html_qp=html_qp)
 
-    def _card(self, pick: Pick) -> tuple[str, str]:
-        """One paper as a digest shows it, (HTML, text), rendered once per container whatever its
-        position in a digest: its number is a placeholder until then."""
-        key = (pick.paper, pick.reason)
+    def _card(self, pick: Pick) -> _Card:
+        """One paper as a digest shows it, rendered once per container whatever its position in a
+        digest: its number is a placeholder until a digest places it."""
+        paper = pick.paper
+        # Keyed by the paper object, not its value: hashing a Paper walks all its fields, and the
+        # readers of one container hour share the index's paper objects.
+        key = (id(paper), pick.reason)
         card = self._cards.get(key)
-        if card is None:
-            paper = pick.paper
-            item = {
-                "number": _NUMBER,
-                "title": " ".join(paper.display_title.split()),
-                "paper_url": paper.paper_url,
-                "authors": " ".join(authors_line(paper.authors).split()),
-                "stats": stats_line(paper),
-                "summary": two_lines(pick),
-                "reason": " ".join(pick.reason.split()),
-                "links": links_of(paper),
-            }
-            card = (
-                self._html["digest_item"].render(item=item),
-                self._text["digest_item"].render(item=item).rstrip("\n"),
-            )
-            if len(self._cards) >= CARD_CACHE:
-                self._cards.clear()
-            self._cards[key] = card
+        if card is not None and card.paper is paper:
+            return card
+        item = {
+            "number": _NUMBER,
+            "title": " ".join(paper.display_title.split()),
+            "paper_url": paper.paper_url,
+            "authors": " ".join(authors_line(paper.authors).split()),
+            "stats": stats_line(paper),
+            "summary": two_lines(pick),
+            "reason": " ".join(pick.reason.split()),
+            "links": links_of(paper),
+        }
+        card = _Card(
+            paper,
+            self._html["digest_item"].render(item=item),
+            self._text["digest_item"].render(item=item).rstrip("\n"),
+        )
+        if len(self._cards) >= CARD_CACHE or self._copies >= CARD_COPIES:
+            self._cards.clear()
+            self._copies = 0
+        self._cards[key] = card
         return card
 
     def notice(self, kind: str, view: NoticeView) -> RenderedMail:
