@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from boto3.dynamodb.conditions import Attr
+from test_unsubscribe_final import step
 
-from local_stack import scenario
 from local_stack.links import mail_link
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
@@ -38,13 +38,6 @@ def stack():
         yield running
 
 
-def step(stack: LocalStack, kind: str, argument: dict) -> None:
-    if kind in scenario.FILE_STEPS:
-        scenario.FILE_STEPS[kind](stack, argument, Path())
-    else:
-        scenario.STEPS[kind](stack, argument)
-
-
 def reader(stack: LocalStack, address: str = ADA):
     found = stack.subscribers.by_email(address)
     assert found is not None
@@ -68,6 +61,15 @@ def resubscribe_by_form(stack: LocalStack) -> None:
     """Someone posts Ada's address to the web form (an unsubscribed reader gets an offer to confirm)."""
     form = {"method": "POST", "path": "/subscribe", "form": {"email": ADA}, "client": "192.0.2.7"}
     step(stack, "web", form)
+
+
+def unsubscribed_then_offered(stack: LocalStack) -> None:
+    """Ada subscribes, unsubscribes, then someone posts her address to the form: she is mailed an
+    offer to come back, whose reply address is `confirm+NONCE@`."""
+    signed_up(stack)
+    step(stack, "click", {"to": ADA, "link": "confirm"})
+    step(stack, "reply", {"from": ADA, "text": "unsubscribe"})
+    resubscribe_by_form(stack)
 
 
 def reply_address(mail) -> str:
@@ -337,12 +339,7 @@ def test_a_refused_change_is_never_applied(stack, text):
 
 
 def test_a_refused_resubscription_keeps_the_reader_out(stack):
-    signed_up(stack)
-    step(stack, "click", {"to": ADA, "link": "confirm"})
-    step(stack, "reply", {"from": ADA, "text": "unsubscribe"})
-    step(
-        stack, "web", {"method": "POST", "path": "/subscribe", "form": {"email": ADA}, "client": "192.0.2.7"}
-    )
+    unsubscribed_then_offered(stack)
     assert mails_to(stack)[-1].kind == "confirm"
     step(stack, "reply", {"from": ADA, "text": "I never asked for this"})
     assert reader(stack).status is Status.UNSUBSCRIBED
@@ -363,12 +360,7 @@ def test_a_confirmation_address_works_only_from_the_readers_address(stack):
 
 
 def test_an_unused_resubscription_nonce_dies_when_the_link_is_clicked(stack):
-    signed_up(stack)
-    step(stack, "click", {"to": ADA, "link": "confirm"})
-    step(stack, "reply", {"from": ADA, "text": "unsubscribe"})
-    step(
-        stack, "web", {"method": "POST", "path": "/subscribe", "form": {"email": ADA}, "client": "192.0.2.7"}
-    )
+    unsubscribed_then_offered(stack)
     offer = mails_to(stack)[-1]
     assert offer.kind == "confirm" and reply_address(offer).startswith("confirm+")
     step(stack, "click", {"to": ADA, "link": "confirm"})

@@ -3,14 +3,18 @@
 Trust, in order (brief section 4):
 - automated mail (bounces, auto-replies, list traffic) is never answered and changes nothing;
 - a spam, virus or DMARC FAIL verdict changes nothing;
-- `reply+TOKEN@` must carry a genuine token. A pending reader's reply to its confirmation
-  activates it (the token proves the mailbox got the mail), until the sign-up expires. An
+- From must parse strictly as exactly one address, or nobody sent the mail;
+- one Message-ID from one sender is handled once, whatever SES message ids it arrives under;
+- `reply+TOKEN@` must carry a genuine token. A pending reader's yes to its confirmation activates
+  it (the token proves the mailbox got the mail), until the sign-up expires; a no cancels it
+  (`paperboy.consent` reads which). An
   unsubscribed reader's tokens change nothing: at most the reader's own `subscribe` gets a fresh
   confirmation sent to the stored address. An active reader's commands apply only
   when From is the reader's address and DMARC passed; from the reader's address without a DMARC
   pass, the reader is asked to confirm at their stored address; from anyone else, nothing changes
   for the reader and the sender may be offered a subscription of their own;
-- `confirm+NONCE@` applies the commands a reader was asked to confirm;
+- `confirm+NONCE@` applies the commands a reader was asked to confirm, once, on a yes from the
+  reader's own address while the reader's token version and status are as they were when asked;
 - `unsubscribe+TOKEN@` (the List-Unsubscribe mailto) unsubscribes the token's reader;
 - `subscribe@` starts a double opt-in for the From address, with any settings in the body (only
   when DMARC verified the sender).
@@ -28,6 +32,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -375,20 +380,26 @@ class Inbox:
     def _unverified_help(self, reader: Subscriber, client: str, now: datetime) -> Result:
         """A mail with no command from the reader's address that DMARC did not verify: a fixed
         answer (whoever wrote it may not be the reader), counted against the limits."""
-        limited = self._limited(reader.email, client, now)
-        if limited is not None:
-            return limited
-        kind = self._send(
+        return self._limited_answer(
             reader,
+            client,
+            now,
             "help",
-            None,
             with_help=True,
             paragraphs=[
                 "We got a mail for your Paperboy digest that we could not verify came from you, "
                 "and it changed nothing. To change your digest, reply with one of the commands below.",
             ],
         )
-        return Result(action=Action.HELP, mails=[kind])
+
+    def _limited_answer(
+        self, reader: Subscriber, client: str, now: datetime, kind: str, **fields: Any
+    ) -> Result:
+        """A fixed answer nobody verifiably asked for, sent only within the limits."""
+        limited = self._limited(reader.email, client, now)
+        if limited is not None:
+            return limited
+        return Result(action=Action.HELP, mails=[self._send(reader, kind, None, **fields)])
 
     def _confirmed(self, received: Received, nonce: str, now: datetime) -> Result:
         """A reply at `confirm+NONCE@`: it applies the commands waiting there only when it comes from
@@ -495,13 +506,11 @@ class Inbox:
         """A reply to a confirmation that says neither yes nor no: nothing happens, and the reader
         is asked again in our words (counted against the limits: a chatty autoresponder stops)."""
         client = mail_client(received.message.from_address, proven=received.verdicts.sender_proven)
-        limited = self._limited(reader.email, client, now)
-        if limited is not None:
-            return limited
-        kind = self._send(
+        result = self._limited_answer(
             reader,
+            client,
+            now,
             "notice",
-            None,
             reply_to=reply_to,
             subject="Please answer yes or no",
             paragraphs=[
@@ -509,7 +518,7 @@ class Inbox:
                 "Reply “yes” to confirm, or “no” if you did not ask for it.",
             ],
         )
-        return Result(action=Action.HELP, reason="the reply said neither yes nor no", mails=[kind])
+        return result.model_copy(update={"reason": result.reason or "the reply said neither yes nor no"})
 
     def welcome(self, reader: Subscriber, message: InboundMessage | None = None) -> str:
         return self._send(

@@ -260,8 +260,12 @@ def _sender(message: Message) -> tuple[str, str]:
     try:
         header = _parsed("From", fields[0])
     except Exception:
-        # The policy refuses some hostile headers outright (an encoded CR/LF in a display name).
-        return "", ""
+        # The policy refuses some hostile headers outright (an encoded CR/LF in a display name):
+        # the strict parser of the raw field still finds exactly one mailbox, or none.
+        pairs = getaddresses(fields)
+        if len(pairs) != 1 or not pairs[0][1]:
+            return "", ""
+        return _address(pairs[0][1]), _one_line(_decoded_words(pairs[0][0]), 100)
     if any(isinstance(defect, InvalidHeaderDefect) for defect in header.defects):
         return "", ""
     if len(header.addresses) != 1 or len(header.groups) != 1 or header.groups[0].display_name:
