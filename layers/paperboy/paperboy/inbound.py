@@ -3,14 +3,18 @@
 Trust, in order (brief section 4):
 - automated mail (bounces, auto-replies, list traffic) is never answered and changes nothing;
 - a spam, virus or DMARC FAIL verdict changes nothing;
-- `reply+TOKEN@` must carry a genuine token. A pending reader's reply to its confirmation
-  activates it (the token proves the mailbox got the mail), until the sign-up expires. An
+- From must parse strictly as exactly one address, or nobody sent the mail;
+- one Message-ID from one sender is handled once, whatever SES message ids it arrives under;
+- `reply+TOKEN@` must carry a genuine token. A pending reader's yes to its confirmation activates
+  it (the token proves the mailbox got the mail), until the sign-up expires; a no cancels it
+  (`paperboy.consent` reads which). An
   unsubscribed reader's tokens change nothing: at most the reader's own `subscribe` gets a fresh
   confirmation sent to the stored address. An active reader's commands apply only
   when From is the reader's address and DMARC passed; from the reader's address without a DMARC
   pass, the reader is asked to confirm at their stored address; from anyone else, nothing changes
   for the reader and the sender may be offered a subscription of their own;
-- `confirm+NONCE@` applies the commands a reader was asked to confirm;
+- `confirm+NONCE@` applies the commands a reader was asked to confirm, once, on a yes from the
+  reader's own address while the reader's token version and status are as they were when asked;
 - `unsubscribe+TOKEN@` (the List-Unsubscribe mailto) unsubscribes the token's reader;
 - `subscribe@` starts a double opt-in for the From address, with any settings in the body (only
   when DMARC verified the sender).
@@ -28,11 +32,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from paperboy import subscriptions
+from paperboy import consent, subscriptions
 from paperboy.commands import Command, CommandKind, apply, help_text, parse_commands
+from paperboy.consent import Answer
 from paperboy.limits import Limiter, mail_client
 from paperboy.mailer import Mailer, OutboundMail
 from paperboy.readers import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
@@ -83,6 +89,7 @@ class Action(StrEnum):
     RATE_LIMITED = "rate_limited"
     INVALID = "invalid"  # an address the mailer would refuse
     TOO_LARGE = "too_large"
+    CANCELLED = "cancelled"  # a refusal answered a confirmation
 
 
 class Result(BaseModel):
@@ -119,8 +126,18 @@ class Inbox:
             return Result(action=Action.IGNORED, reason=f"automated: {message.automated}")
         if received.verdicts.hostile:
             return Result(action=Action.IGNORED, reason="spam, virus or DMARC verdict FAIL")
+        if not message.from_address:
+            # From must parse strictly as exactly one address: anything else names nobody we could
+            # act for or answer (`ada@example.org <mallory@evil.example>` is not ada).
+            return Result(action=Action.IGNORED, reason="no single sender address")
         if message.from_address.endswith(f"@{self.links.domain}"):
             return Result(action=Action.IGNORED, reason="mail from our own domain (loop guard)")
+        if message.message_id and not self.store.first_delivery(
+            message.from_address, message.message_id, received.message_id, now
+        ):
+            # One message delivered twice under two SES ids (once per recipient, a resend) is one
+            # set of commands: "more 2" must not move the profile twice.
+            return Result(action=Action.IGNORED, reason="this Message-ID was already handled")
         for recipient in received.recipients:
             base, tag, domain = _local(recipient)
             if domain != self.links.domain:
@@ -190,7 +207,7 @@ class Inbox:
             return Result(action=Action.IGNORED, reason="revoked reply token")
         message = received.message
         if reader.status is Status.PENDING:
-            return self._activate(reader, message, now, proven=received.verdicts.sender_proven)
+            return self._activate(received, reader, now)
         if message.from_address != reader.email:
             return self._stranger(received, now)
         parsed = parse_commands(message.new_text, today=self._today(reader, now))
@@ -340,14 +357,15 @@ class Inbox:
     ) -> Result:
         """The sender is not verified: ask the reader, at their stored address, to confirm. The mail
         names what the commands would do in our own words, never the sender's lines."""
+        # The wording first: nothing is counted or stored for a mail we could not write.
+        wanted = dict.fromkeys(_UNVERIFIED_CHANGES[c.kind] for c in commands)
         limited = self._limited(reader.email, client, now)
         if limited is not None:
             return limited
         nonce = secrets.token_hex(12)
         # One line can hold several commands ("time 7:30 CET"): store each line once.
         command_lines = list(dict.fromkeys(c.line for c in commands))
-        self.store.put_pending_commands(nonce, reader.id, command_lines, now + CONFIRM_LIFETIME)
-        wanted = dict.fromkeys(_UNVERIFIED_CHANGES[c.kind] for c in commands)
+        self.store.put_pending_commands(nonce, reader, command_lines, now + CONFIRM_LIFETIME)
         kind = self._send(
             reader,
             "confirm",
@@ -356,8 +374,8 @@ class Inbox:
             paragraphs=[
                 "We got a mail for your Paperboy digest that we could not verify came from you. It asks to:",
                 *[f"  • {change}" for change in wanted],
-                "Reply to this mail (any text) within 48 hours to apply it. "
-                "If it was not you, ignore this mail: nothing changes.",
+                "Reply “yes” to this mail within 48 hours to apply it. "
+                "If it was not you, reply “no” or ignore this mail: nothing changes.",
             ],
         )
         return Result(action=Action.CONFIRM_REQUESTED, mails=[kind])
@@ -365,41 +383,84 @@ class Inbox:
     def _unverified_help(self, reader: Subscriber, client: str, now: datetime) -> Result:
         """A mail with no command from the reader's address that DMARC did not verify: a fixed
         answer (whoever wrote it may not be the reader), counted against the limits."""
-        limited = self._limited(reader.email, client, now)
-        if limited is not None:
-            return limited
-        kind = self._send(
+        return self._limited_answer(
             reader,
+            client,
+            now,
             "help",
-            None,
             with_help=True,
             paragraphs=[
                 "We got a mail for your Paperboy digest that we could not verify came from you, "
                 "and it changed nothing. To change your digest, reply with one of the commands below.",
             ],
         )
-        return Result(action=Action.HELP, mails=[kind])
+
+    def _limited_answer(
+        self, reader: Subscriber, client: str, now: datetime, kind: str, **fields: Any
+    ) -> Result:
+        """A fixed answer nobody verifiably asked for, sent only within the limits."""
+        limited = self._limited(reader.email, client, now)
+        if limited is not None:
+            return limited
+        return Result(action=Action.HELP, mails=[self._send(reader, kind, None, **fields)])
 
     def _confirmed(self, received: Received, nonce: str, now: datetime) -> Result:
-        pending = self.store.take_pending_commands(nonce, now)
+        """A reply at `confirm+NONCE@`: it applies the commands waiting there only when it comes from
+        the reader's own address, the reader is as they were when asked (same token version, same
+        status), and it says yes. A yes or a no uses the nonce up; an unclear reply is asked again."""
+        pending = self.store.pending_commands(nonce, now)
         if pending is None:
             return Result(action=Action.IGNORED, reason="unknown, used or expired confirmation")
         reader = self.store.get(pending.subscriber_id)
         if reader is None:
             return Result(action=Action.IGNORED, reason="reader gone")
-        parsed = parse_commands("\n".join(pending.lines), today=self._today(reader, now))
+        message = received.message
+        if message.from_address != reader.email:
+            return Result(
+                action=Action.IGNORED, reason="confirmation from an address other than the reader's"
+            )
+        if not pending.holds_for(reader):
+            return Result(action=Action.IGNORED, reason="confirmation revoked: the reader changed since")
+        reply = consent.read(message.new_text, today=self._today(reader, now))
+        comes_back = reader.status is Status.UNSUBSCRIBED
+        if reply.answer is Answer.UNCLEAR:
+            return self._ask_again(
+                received,
+                reader,
+                now,
+                wanted="your Paperboy subscription" if comes_back else "the change to your Paperboy digest",
+                reply_to=f"confirm+{nonce}@{self.links.domain}",
+            )
+        if not self.store.use_pending_commands(nonce):
+            return Result(action=Action.IGNORED, reason="confirmation used concurrently")
+        if reply.answer is Answer.NO:
+            return self._refused(
+                reader,
+                "You said no, so nothing was changed"
+                + (": you stay unsubscribed, and no digest will come." if comes_back else "."),
+            )
         proven = received.verdicts.sender_proven
-        shown = received.message if proven else None
-        comes_back = any(c.kind in (CommandKind.SUBSCRIBE, CommandKind.RESUME) for c in parsed.commands)
-        if reader.status is Status.UNSUBSCRIBED and comes_back:
+        shown = message if proven else None
+        parsed = parse_commands("\n".join(pending.lines), today=self._today(reader, now))
+        if comes_back:
             # The confirmation went to the stored address after the unsubscribe: a fresh opt-in.
             active = subscriptions.activate(self.store, reader.id, now)
             return Result(action=Action.ACTIVATED, mails=[self.welcome(active, shown)])
         return self._apply(reader, parsed.commands, [], shown, now, echo=proven)
 
-    def _activate(
-        self, reader: Subscriber, message: InboundMessage, now: datetime, *, proven: bool
-    ) -> Result:
+    def _activate(self, received: Received, reader: Subscriber, now: datetime) -> Result:
+        """A reply to a pending reader's confirmation: a yes activates (a verified sender's commands
+        in it apply too), a no cancels the sign-up, anything else is asked again."""
+        message = received.message
+        proven = received.verdicts.sender_proven
+        reply = consent.read(message.new_text, today=self._today(reader, now))
+        if reply.answer is Answer.NO:
+            # Unsubscribing revokes the confirm link and this reply address as well.
+            subscriptions.unsubscribe(self.store, reader.id, now)
+            return self._refused(
+                reader,
+                "You said no, so your Paperboy sign-up is cancelled: no digest will come to this address.",
+            )
         if self._expired(reader, now):
             # Refused; the way to start again is a new confirmation to the stored address (within
             # the confirmation limits), never to whoever wrote.
@@ -408,8 +469,59 @@ class Inbox:
             return result.model_copy(
                 update={"reason": "pending subscription expired: confirmation sent again"}
             )
+        if reply.answer is Answer.UNCLEAR:
+            return self._ask_again(received, reader, now, wanted="your Paperboy subscription")
         active = subscriptions.activate(self.store, reader.id, now)
+        wanted = [c for c in reply.commands if c.kind not in _NOT_SETTINGS]
+        if wanted and proven and message.from_address == reader.email:
+
+            def edit(current: Subscriber) -> Subscriber:
+                settings, _ = apply(current.settings, wanted)
+                return subscriptions.rescheduled(current.model_copy(update={"settings": settings}), now)
+
+            active = subscriptions.change(self.store, reader.id, edit)
         return Result(action=Action.ACTIVATED, mails=[self.welcome(active, message)])
+
+    def _refused(self, reader: Subscriber, outcome: str) -> Result:
+        """A short answer to a "no": what did not happen, and nothing the sender wrote."""
+        kind = self._send(
+            reader,
+            "notice",
+            None,
+            subject="Cancelled: nothing was changed",
+            paragraphs=[
+                outcome,
+                "Thank you for telling us. If it was a mistake, you can sign up again at any "
+                f"time by writing to subscribe@{self.links.domain}.",
+            ],
+        )
+        return Result(action=Action.CANCELLED, reason="the reply refused", mails=[kind])
+
+    def _ask_again(
+        self,
+        received: Received,
+        reader: Subscriber,
+        now: datetime,
+        *,
+        wanted: str,
+        reply_to: str | None = None,
+    ) -> Result:
+        """A reply to a confirmation that says neither yes nor no: nothing happens, and the reader
+        is asked again in our words (counted against the limits: a chatty autoresponder stops)."""
+        client = mail_client(received.message.from_address, proven=received.verdicts.sender_proven)
+        result = self._limited_answer(
+            reader,
+            client,
+            now,
+            "notice",
+            reply_to=reply_to,
+            subject="Please answer yes or no",
+            paragraphs=[
+                f"We could not tell from your reply whether you want {wanted}, so nothing changed.",
+                "Reply “yes” to confirm, or “no” if you did not ask for it.",
+            ],
+        )
+        return result.model_copy(update={"reason": result.reason or "the reply said neither yes nor no"})
 
     def welcome(self, reader: Subscriber, message: InboundMessage | None = None) -> str:
         return self._send(
@@ -426,8 +538,6 @@ class Inbox:
     # -- subscribing --------------------------------------------------------------------------------
     def _subscribe(self, received: Received, now: datetime) -> Result:
         message = received.message
-        if not message.from_address:
-            return Result(action=Action.IGNORED, reason="no sender address")
         proven = received.verdicts.sender_proven
         settings, rejected = ReaderSettings(), []
         # Settings from a sender DMARC did not verify would reach the address's owner in our mail.
@@ -522,7 +632,7 @@ class Inbox:
         has counted it against the sign-up limits)."""
         nonce = secrets.token_hex(12)
         expires = now + PENDING_LIFETIME
-        self.store.put_pending_commands(nonce, reader.id, ["subscribe"], expires)
+        self.store.put_pending_commands(nonce, reader, ["subscribe"], expires)
         mail = self._confirmation(reader, message, expires, reply_to=f"confirm+{nonce}@{self.links.domain}")
         return Result(action=Action.SUBSCRIBE_STARTED, mails=[mail])
 
@@ -544,9 +654,9 @@ class Inbox:
             paragraphs=[
                 "Someone (hopefully you) asked to get Paperboy's daily digest of trending "
                 "machine-learning papers at this address.",
-                "To confirm, reply to this mail (any text will do) or press the button below "
+                "To confirm, reply “yes” to this mail or press the button below "
                 f"before {expires:%d %b %Y %H:%M} UTC. "
-                "If it was not you, ignore this mail and nothing happens.",
+                "If it was not you, reply “no” or ignore this mail, and nothing happens.",
             ],
         )
 
@@ -718,6 +828,7 @@ _UNVERIFIED_CHANGES = {
     CommandKind.WEEKLY: "change how often your digest comes",
     CommandKind.FORMAT: "change your mail format",
     CommandKind.QUIET_DAYS: "change your quiet-day notes",
+    CommandKind.TRENDING: "show or hide the “Also trending” section",
     CommandKind.SETTINGS: "show your settings",
     CommandKind.HELP: "show the commands",
 }

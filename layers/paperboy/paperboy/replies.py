@@ -19,6 +19,7 @@ import email.policy
 import re
 import unicodedata
 from collections.abc import Iterator
+from email.errors import InvalidHeaderDefect
 from email.header import decode_header, make_header
 from email.message import Message
 from email.policy import Compat32
@@ -250,15 +251,28 @@ def _address(spec: str) -> str:
 
 
 def _sender(message: Message) -> tuple[str, str]:
-    """(address, name) of the one author; a From with several mailboxes (or two From fields) is
-    ambiguous, and DMARC vouches for only one of them, so it yields no address."""
-    if len(_raw_headers(message, "From")) != 1:
+    """(address, name) of the one author, only when From parses strictly as exactly one mailbox.
+    Several mailboxes (or two From fields) are ambiguous, and DMARC vouches for only one of them;
+    a field the parser had to repair (`ada@example.org <mallory@evil.example>` reads as ada with an
+    invalid-address defect) names whoever the repair guessed. Either yields no address."""
+    fields = _raw_headers(message, "From")
+    if len(fields) != 1:
         return "", ""
-    mailboxes = _mailboxes(message, "From")
-    if len(mailboxes) != 1:
+    try:
+        header = _parsed("From", fields[0])
+    except Exception:
+        # The policy refuses some hostile headers outright (an encoded CR/LF in a display name):
+        # the strict parser of the raw field still finds exactly one mailbox, or none.
+        pairs = getaddresses(fields)
+        if len(pairs) != 1 or not pairs[0][1]:
+            return "", ""
+        return _address(pairs[0][1]), _one_line(_decoded_words(pairs[0][0]), 100)
+    if any(isinstance(defect, InvalidHeaderDefect) for defect in header.defects):
         return "", ""
-    name, spec = mailboxes[0]
-    return _address(spec), _one_line(name, 100)
+    if len(header.addresses) != 1 or len(header.groups) != 1 or header.groups[0].display_name:
+        return "", ""
+    mailbox = header.addresses[0]
+    return _address(mailbox.addr_spec), _one_line(mailbox.display_name, 100)
 
 
 def _recipients(message: Message, name: str) -> list[str]:
