@@ -31,7 +31,7 @@ help:
 	@echo "make scenario SCENARIO=file.json OUT=dir   run a scenario file on the local stack"
 	@echo "make eval      ranking quality on the labelled profiles: old, BM25 and new (EVAL_ARGS=--fit refits)"
 	@echo "make bench     benchmarks, ~10 min (JSON, a table, and exit 1 if a goal is missed)"
-	@echo "make faults    seeded fault-injection campaign over the local stack"
+	@echo "make faults    seeded fault-injection campaign over the local stack (SEEDS=\"1 2 3\")"
 
 $(STAMP): requirements-dev.txt layers/paperboy/requirements.txt layers/embed/requirements.txt
 	@test -n "$(PYTHON313)" || { echo "python3.13 not found (pyenv install 3.13)"; exit 1; }
@@ -94,8 +94,14 @@ eval: $(STAMP) $(MODEL)
 	@mkdir -p out
 	$(BIN)/python -m relevance_eval --json out/eval.json $(EVAL_ARGS)
 
+# SEEDS="1 2 3": one campaign per seed, a line each and a total; exit 1 if any seed fails.
+SEEDS ?= 7
+READERS ?= 200
+DAYS ?= 3
+COMMANDS ?= 100
 faults: $(STAMP) $(MODEL)
-	$(BIN)/python -m local_stack faults --seed 7 --readers 200 --days 3 --commands 100 --json out/faults.json
+	$(BIN)/python -m local_stack faults --seeds $(SEEDS) --readers $(READERS) --days $(DAYS) \
+		--commands $(COMMANDS) --json out/faults.json
 
 bench: build
 	@mkdir -p out

@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from local_stack import scenario
+from local_stack.faults import InjectedCrash
 from local_stack.ses_events import EventFaults
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
@@ -167,6 +168,46 @@ def test_a_send_event_that_never_arrives_holds_the_claim_until_the_operator_redr
     assert stack.subscribers.by_email("ada@example.org").last_period == date(2026, 11, 23)
     stack.advance(timedelta(days=1))
     assert len(digests_to(stack, "ada@example.org")) == 2
+
+
+def test_an_operator_redrive_that_dies_half_way_finishes_when_run_again_and_applies_nothing_twice(stack):
+    """The operator's redrive dies right after an event's write, before the message is deleted (on
+    AWS: a lost connection, a closed laptop), twice. Running it again at once finishes the job: every
+    event applied, the bounce counted once, the queue empty, each reader one digest."""
+    settings = Settings.from_env(stack.functions["PlanDigestsFunction"].environment)
+    bounce = {
+        "eventType": "Bounce",
+        "bounce": {
+            "bounceType": "Transient",
+            "bounceSubType": "MailboxFull",
+            "bouncedRecipients": [{"emailAddress": "ada@example.org"}],
+            "feedbackId": "feedback-1",
+        },
+        "mail": {"messageId": "earlier-mail", "destination": ["ada@example.org"]},
+    }
+    boto3.client("sqs").send_message(
+        QueueUrl=settings.mail_events_dlq_url, MessageBody=json.dumps({"Message": json.dumps(bounce)})
+    )
+    for address in ("ada@example.org", "bob@example.org"):
+        stack.add_subscriber(address, ReaderSettings())
+    stack.faults.add("sesv2.SendEmail", when="after", times=2)
+    stack.ses_events.faults = EventFaults(lost=1.0)
+    stack.advance(timedelta(hours=4))
+    stack.ses_events.faults = EventFaults()
+    operator = Admin(settings)
+    stack.faults.add("dynamodb.PutItem", when="after", times=1)  # the bounce counted, then death
+    with pytest.raises(InjectedCrash):
+        operator.redrive_mail_events(stack.now)
+    stack.faults.add("dynamodb.UpdateItem", when="after", times=1)  # the first claim noted, then death
+    with pytest.raises(InjectedCrash):
+        operator.redrive_mail_events(stack.now)
+    assert operator.redrive_mail_events(stack.now)["actions"] == {"claim_noted": 2}
+    assert operator.redrive_mail_events(stack.now)["events"] == 0
+    assert stack.subscribers.by_email("ada@example.org").transient_bounces == 1
+    stack.advance(timedelta(hours=1))
+    for address in ("ada@example.org", "bob@example.org"):
+        assert stack.subscribers.by_email(address).last_period == date(2026, 11, 23)
+        assert len(digests_to(stack, address)) == 1
 
 
 def test_a_slot_planner_that_dies_midway_is_run_again_and_nobody_gets_two_digests(stack):

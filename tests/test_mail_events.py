@@ -225,6 +225,27 @@ def test_a_redelivered_sns_message_is_counted_once(store):
     assert store.get(reader.id).transient_bounces == 1
 
 
+def test_a_redelivered_bounce_without_ids_is_counted_once_and_a_different_one_counts(store):
+    """No feedbackId and no mail id (a hand-made or truncated event): the event itself is its key,
+    so a redrive that applies it again after dying half way counts it once."""
+    reader = add_reader(store, "full@example.org")
+
+    def anonymous(timestamp: str) -> str:
+        event = bounce("full@example.org", "Transient", "MailboxFull", "")
+        event["bounce"]["timestamp"] = timestamp
+        event["mail"] = {"destination": ["full@example.org"]}
+        return json.dumps(event)
+
+    first = anonymous("2026-11-28T07:01:02Z")
+    outcomes = [
+        *mail_events.handle(store, first, NOW),
+        *mail_events.handle(store, first, NOW),
+        *mail_events.handle(store, anonymous("2026-11-29T07:01:02Z"), NOW),
+    ]
+    assert [o.action for o in outcomes] == [Action.COUNTED, Action.DUPLICATE, Action.COUNTED]
+    assert store.get(reader.id).transient_bounces == 2
+
+
 def test_a_delivery_resets_the_count_so_only_consecutive_bounces_suppress(store):
     reader = add_reader(store, "full@example.org")
     for n in range(4):

@@ -1,10 +1,12 @@
-"""python -m local_stack demo | scenario FILE --out DIR | faults [--seed N --readers N]"""
+"""python -m local_stack demo | scenario FILE --out DIR | faults [--seeds N ... --readers N]"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
+from functools import partial
 from pathlib import Path
 
 from local_stack import campaign, demo, scenario
@@ -19,21 +21,16 @@ def main(argv: list[str] | None = None) -> int:
     scenario_command.add_argument("file", type=Path)
     scenario_command.add_argument("--out", type=Path, required=True)
     faults = commands.add_parser("faults", help="run the seeded fault-injection campaign")
-    faults.add_argument("--seed", type=int, default=7)
+    faults.add_argument(
+        "--seeds", "--seed", type=int, nargs="+", default=[7], help="one campaign per seed, in this order"
+    )
     faults.add_argument("--readers", type=int, default=200)
     faults.add_argument("--days", type=int, default=3)
     faults.add_argument("--commands", type=int, default=100)
     faults.add_argument("--json", type=Path, default=None)
     arguments = parser.parse_args(argv)
     if arguments.command == "faults":
-        report = campaign.run(
-            seed=arguments.seed, readers=arguments.readers, days=arguments.days, commands=arguments.commands
-        )
-        if arguments.json:
-            arguments.json.parent.mkdir(parents=True, exist_ok=True)
-            arguments.json.write_text(json.dumps(report.as_dict(), indent=2, default=str) + "\n")
-        print(campaign.table(report))
-        return 0 if report.ok else 1
+        return _faults(arguments)
     try:
         if arguments.command == "demo":
             print(demo.run(arguments.out))
@@ -44,6 +41,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"scenario error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _faults(arguments: argparse.Namespace) -> int:
+    """One seed: the campaign's full table. Several: a line per seed as each finishes, then the total."""
+    run = partial(campaign.run, readers=arguments.readers, days=arguments.days, commands=arguments.commands)
+    started = time.perf_counter()
+    reports = []
+    for seed in arguments.seeds:
+        reports.append(run(seed))
+        if len(arguments.seeds) > 1:
+            print(campaign.summary(reports[-1]), flush=True)
+    if len(reports) == 1:
+        print(campaign.table(reports[0]))
+    else:
+        print(campaign.total(reports, time.perf_counter() - started))
+    if arguments.json:
+        arguments.json.parent.mkdir(parents=True, exist_ok=True)
+        data = [report.as_dict() for report in reports]
+        text = json.dumps(data[0] if len(data) == 1 else data, indent=2, default=str)
+        arguments.json.write_text(text + "\n")
+    return 0 if all(report.ok for report in reports) else 1
 
 
 if __name__ == "__main__":

@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from local_stack import scenario
+from local_stack.faults import InjectedCrash
 from local_stack.ses_events import EventFaults
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
@@ -78,6 +80,8 @@ EVENT_FAULTS = {"lost": 0.05, "duplicated": 0.05, "late": 0.05}
 SETTLE = SAFE_AGE + timedelta(hours=3)
 # How often the on-call operator answers the MailEvents dead-letter alarm with a redrive.
 OPERATOR_EVERY = timedelta(hours=6)
+# A person whose command died (a traceback, an AWS error) runs it again; after this many they stop.
+OPERATOR_ATTEMPTS = 10
 _DIGEST_REFERENCE = re.compile(r"<digest\.(\d{4}-\d{2}-\d{2})\.")
 
 
@@ -92,6 +96,7 @@ class Report:
     sqs_duplicates: int = 0
     ses_event_faults: dict[str, int] = field(default_factory=dict)
     events_redriven: int = 0
+    operator_retries: int = 0
     faults_injected: Counter[str] = field(default_factory=Counter)
     handler_failures: int = 0
     crashes: int = 0
@@ -123,7 +128,7 @@ class Report:
         return data
 
 
-def run(*, seed: int = 7, readers: int = 200, days: int = 3, commands: int = 100) -> Report:
+def run(seed: int = 7, *, readers: int = 200, days: int = 3, commands: int = 100) -> Report:
     rng = random.Random(seed)
     report = Report(seed=seed, readers=readers, days=days)
     started = wall.perf_counter()
@@ -166,7 +171,7 @@ def run(*, seed: int = 7, readers: int = 200, days: int = 3, commands: int = 100
         operator = Admin(Settings.from_env(stack.functions["PlanDigestsFunction"].environment))
         while stack.now < end:
             if (stack.now - start) % OPERATOR_EVERY < timedelta(hours=1):
-                report.events_redriven += operator.redrive_mail_events(stack.now)["events"]
+                _operator_redrives(operator, stack.now, report)
             step_end = min(stack.now + timedelta(hours=1), end)
             due_commands = [t for t in command_times if stack.now <= t < step_end]
             stack.advance(step_end - stack.now)
@@ -192,7 +197,7 @@ def run(*, seed: int = 7, readers: int = 200, days: int = 3, commands: int = 100
         stack.faults.clear()
         report.ses_event_faults = dict(stack.ses_events.faults.tally)
         stack.ses_events.faults = EventFaults()
-        report.events_redriven += operator.redrive_mail_events(stack.now)["events"]
+        _operator_redrives(operator, stack.now, report)
         stack.advance(SETTLE)
         for rule in stack.faults.log:
             report.faults_injected[f"{rule[1]} ({rule[0]})"] += 1
@@ -205,6 +210,18 @@ def run(*, seed: int = 7, readers: int = 200, days: int = 3, commands: int = 100
         _check_commands(stack, expected_topics, report)
     report.seconds = round(wall.perf_counter() - started, 1)
     return report
+
+
+def _operator_redrives(operator: Admin, now: datetime, report: Report) -> None:
+    """The on-call operator's redrive of MailEvents' dead letters, run again as a person would when
+    it dies half way (an injected crash, or an AWS error that outlasted the client's retries)."""
+    for _ in range(OPERATOR_ATTEMPTS - 1):
+        try:
+            report.events_redriven += operator.redrive_mail_events(now)["events"]
+            return
+        except (InjectedCrash, ClientError):
+            report.operator_retries += 1
+    report.events_redriven += operator.redrive_mail_events(now)["events"]
 
 
 def _duplicate_a_job(stack: LocalStack, rng: random.Random) -> int:
@@ -308,7 +325,8 @@ def table(report: Report) -> str:
         f"duplicates: planner fired twice "
         f"{report.planner_double_fires}, SQS redelivered {report.sqs_duplicates}, SES invoked twice "
         f"{report.inbound_replays}; SES Send events {report.ses_event_faults}, "
-        f"redriven by the operator {report.events_redriven}",
+        f"redriven by the operator {report.events_redriven} (commands run again after dying "
+        f"{report.operator_retries})",
         f"dead letters: {dict(report.dead_letters)}",
         f"digests: {report.digests_sent} sent for {report.periods_due} due periods; "
         + ", ".join(f"{k} {v}" for k, v in report.periods_accounted.items()),
@@ -320,3 +338,37 @@ def table(report: Report) -> str:
         "RESULT: " + ("PASS" if report.ok else "FAIL"),
     ]
     return "\n".join(lines)
+
+
+def summary(report: Report) -> str:
+    """One line for a seed of a multi-seed run."""
+    return f"seed {report.seed}: {'PASS' if report.ok else 'FAIL'}  {_figures([report])}; {report.seconds} s"
+
+
+def total(reports: list[Report], seconds: float) -> str:
+    """The line under the per-seed lines: sums over every seed, and the wall-clock time of all."""
+    passed = sum(report.ok for report in reports)
+    return f"total: {passed}/{len(reports)} seeds PASS  {_figures(reports)}; {seconds:.1f} s wall clock"
+
+
+def _figures(reports: list[Report]) -> str:
+    periods: Counter[str] = Counter()
+    for report in reports:
+        periods.update(report.periods_accounted)
+    late = periods["sent once, late"]
+
+    def count(name: str) -> int:
+        return sum(len(getattr(report, name)) for report in reports)
+
+    def add(name: str) -> int:
+        return sum(getattr(report, name) for report in reports)
+
+    return (
+        f"faults {sum(sum(r.faults_injected.values()) for r in reports)}, "
+        f"due reader-days {add('periods_due')}: sent {periods['sent once'] + late} (late {late}), "
+        f"nothing new {periods['nothing new']}, lost {count('lost_digests')}, "
+        f"duplicated {count('duplicated_digests')}, repeated papers {count('repeated_papers')}; "
+        f"commands {add('commands_applied')}/{add('commands_sent')} applied "
+        f"({add('commands_dead_lettered')} dead-lettered, lost {count('lost_commands')}); "
+        f"operator retries {add('operator_retries')}"
+    )

@@ -21,6 +21,7 @@ reason, never raised: a retry would not make junk readable, and SNS would only r
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import date, datetime
@@ -289,8 +290,10 @@ def handle(
         case BounceEvent(bounce=bounce) if bounce.bounce_type is BounceType.PERMANENT:
             return each(bounce.bounced_recipients, Signal.PERMANENT_BOUNCE, bounce.bounce_sub_type, _suppress)
         case BounceEvent(bounce=bounce):
-            # Without a feedbackId the mail's id still tells a redelivery from a new bounce.
-            counting = _count(bounce.feedback_id or event.mail.message_id, transient_limit)
+            # Without a feedbackId the mail's id still tells a redelivery from a new bounce; without
+            # either, the event's own content does (a redelivery is the same event, byte for byte).
+            key = bounce.feedback_id or event.mail.message_id or _fingerprint(event)
+            counting = _count(key, transient_limit)
             detail = f"{bounce.bounce_type}/{bounce.bounce_sub_type}"
             return each(bounce.bounced_recipients, Signal.TRANSIENT_BOUNCE, detail, counting)
         case ComplaintEvent(complaint=complaint) if _not_spam(complaint):
@@ -350,10 +353,15 @@ def redrive(
     store: SubscriberStore, sqs: Any, queue_url: str, now: datetime, *, limit: int = 10_000
 ) -> list[Outcome]:
     """Apply the events that failed on their way to MailEvents (the operator's redrive after the
-    dead-letter alarm), deleting each message once applied. Applying an event twice changes nothing."""
+    dead-letter alarm), deleting each message only once its events are applied.
+
+    Resumable: an operator's command can die half way (a lost connection, a closed laptop). The
+    messages are received without hiding them (visibility 0), so a run that dies holds none of them
+    back: running it again at once finds every message not yet deleted and applies it again, which
+    changes nothing for the events the dead run applied (every action is idempotent)."""
     outcomes: list[Outcome] = []
     for _ in range(0, limit, 10):
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60).get(
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
             "Messages", []
         )
         if not messages:
@@ -397,6 +405,10 @@ def _note_claim(
         detail=refused or period.isoformat(),
         message_id=event.mail.message_id,
     )
+
+
+def _fingerprint(event: _Event) -> str:
+    return "sha256:" + hashlib.sha256(event.model_dump_json().encode()).hexdigest()[:32]
 
 
 def _not_spam(complaint: Complaint) -> bool:
