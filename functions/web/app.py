@@ -89,11 +89,12 @@ ALREADY_UNSUBSCRIBED = pages.Page(
 )
 
 
+# Unsubscribe links travel in forwarded digests: their pages never name the reader's address.
 def _unsubscribed_page(reader: Subscriber, now: datetime) -> pages.Page:
     undo = SIGNER.token(Purpose.UNDO, reader.id, reader.token_version, now + subscriptions.UNDO_LIFETIME)
     return pages.Page(
         title="You are unsubscribed",
-        paragraphs=[f"{reader.email} will get no more digests.", "Changed your mind? Undo within a day."],
+        paragraphs=["This address will get no more digests.", "Changed your mind? Undo within a day."],
         button=pages.Button(action=f"/resubscribe/{undo}", label="Undo: keep my digest"),
     )
 
@@ -108,7 +109,7 @@ def unsubscribe_page(token: str) -> Response:
     return _html(
         pages.Page(
             title="Unsubscribe from Paperboy?",
-            paragraphs=[f"{holder.reader.email} will get no more digests."],
+            paragraphs=["The address this digest was sent to will get no more digests."],
             button=pages.Button(action=f"/unsubscribe/{token}", label="Unsubscribe"),
         )
     )
@@ -143,7 +144,7 @@ def resubscribe(token: str) -> Response:
             pages.Page(
                 title="This address cannot be subscribed again",
                 paragraphs=[
-                    f"Mail to {reader.email} bounced or was reported as spam, so Paperboy stopped for good."
+                    "Mail to this address bounced or was reported as spam, so Paperboy stopped for good."
                 ],
                 status=409,
             )
@@ -155,7 +156,7 @@ def resubscribe(token: str) -> Response:
     return _html(
         pages.Page(
             title="Welcome back",
-            paragraphs=[f"{reader.email} is subscribed again, with the same settings as before."],
+            paragraphs=["This address is subscribed again, with the same settings as before."],
             button=pages.Button(
                 action=f"/unsubscribe/{INBOX.links.unsubscribe_token(again)}", label="Unsubscribe after all"
             ),
@@ -277,7 +278,7 @@ def subscribe_form() -> Response:
 
 @app.post("/subscribe")
 def subscribe() -> Response:
-    address = _form().get("email", "").strip().lower()
+    address = _form().get("email", "").strip()
     client = limits.web_client(app.current_event.request_context.http.source_ip)
     result = _inbox().start_subscription(address, ReaderSettings(), clock.now(), client=client)
     if result.action is Action.INVALID:
@@ -285,6 +286,17 @@ def subscribe() -> Response:
             pages.Page(
                 title="That address does not look right",
                 paragraphs=["Please go back and check the email address."],
+                status=400,
+            )
+        )
+    if result.action is Action.OWN_ADDRESS:
+        return _html(
+            pages.Page(
+                title="That is Paperboy's own address",
+                paragraphs=[
+                    "Paperboy cannot send its digest to one of its own addresses. "
+                    "Please go back and enter the address where you read your mail."
+                ],
                 status=400,
             )
         )

@@ -20,6 +20,7 @@ import boto3
 from pydantic import ValidationError
 
 from paperboy import clock, mail_events, subscriptions, vectors, wiring
+from paperboy.addresses import folded, readable
 from paperboy.digests import DigestSender
 from paperboy.readers import ReaderSettings, Status, Subscriber
 from paperboy.settings import Settings
@@ -65,8 +66,11 @@ class Admin:
         return found
 
     def find(self, query: str) -> list[Subscriber]:
-        query = query.lower()
-        return [r for r in self.store.all() if query in r.email or query == r.id]
+        """Readers whose address contains `query`, typed in ASCII or Unicode, or whose id it is."""
+        needle = folded(query)
+        return [
+            r for r in self.store.all() if needle in r.email or needle in readable(r.email) or query == r.id
+        ]
 
     def preview(self, who: str, now: datetime) -> dict[str, Any]:
         """The digest the reader would get if it were sent now; nothing is sent or recorded."""

@@ -32,6 +32,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from paperboy import subscriptions
+from paperboy.addresses import normalised, normalised_domain
 from paperboy.commands import Command, CommandKind, apply, help_text, parse_commands
 from paperboy.limits import Limiter, mail_client
 from paperboy.mailer import Mailer, OutboundMail
@@ -83,6 +84,7 @@ class Action(StrEnum):
     HELP = "help"
     RATE_LIMITED = "rate_limited"
     INVALID = "invalid"  # an address the mailer would refuse
+    OWN_ADDRESS = "own_address"  # one of Paperboy's own addresses: never signed up, never mailed
     TOO_LARGE = "too_large"
 
 
@@ -120,8 +122,8 @@ class Inbox:
             return Result(action=Action.IGNORED, reason=f"automated: {message.automated}")
         if received.verdicts.hostile:
             return Result(action=Action.IGNORED, reason="spam, virus or DMARC verdict FAIL")
-        if message.from_address.endswith(f"@{self.links.domain}"):
-            return Result(action=Action.IGNORED, reason="mail from our own domain (loop guard)")
+        if self._ours(message.from_address):
+            return Result(action=Action.IGNORED, reason="mail from our own address (loop guard)")
         for recipient in received.recipients:
             base, tag, domain = _local(recipient)
             if domain != self.links.domain:
@@ -166,7 +168,7 @@ class Inbox:
         message = received.message
         if message.automated or received.verdicts.hostile or not received.verdicts.sender_proven:
             return None
-        if message.from_address.endswith(f"@{self.links.domain}"):
+        if self._ours(message.from_address):
             return None
         for recipient in received.recipients:
             base, tag, domain = _local(recipient)
@@ -456,7 +458,12 @@ class Inbox:
         """Double opt-in for `address` (a mail to subscribe@, the web form, a stranger's reply),
         asked for by `client`. The address is checked and the limits counted before anything is
         written or sent. `message` is the verified mail that asked, if any (its ids thread the answer)."""
-        address = address.strip().lower()
+        try:
+            address = normalised(address)
+        except ValueError:
+            return Result(action=Action.INVALID, reason="not an address mail can be sent to")
+        if self._ours(address):
+            return Result(action=Action.OWN_ADDRESS, reason="one of Paperboy's own addresses")
         limited = self._limited(address, client, now)
         if limited is not None:
             return limited
@@ -589,6 +596,12 @@ class Inbox:
         return Result(action=Action.UNSUBSCRIBED)
 
     # -- helpers ------------------------------------------------------------------------------------
+    def _ours(self, address: str) -> bool:
+        """An address of Paperboy's own (`address` normalised): any at the mail domain, whose every
+        address the receipt rule hands to InboundMail, and the sender, wherever it lives."""
+        domain = address.rpartition("@")[2]
+        return domain == normalised_domain(self.links.domain) or address == normalised(self.mailer.sender)
+
     def _today(self, reader: Subscriber, now: datetime) -> date:
         return now.astimezone(reader.settings.zone).date()
 

@@ -27,7 +27,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
-from paperboy.mailer import checked_address
+from paperboy.addresses import normalised
 
 # Providers that deliver every dotted spelling of a local part to one mailbox.
 _DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
@@ -61,9 +61,9 @@ class Refused(BaseModel):
 
 
 def mailbox(address: str) -> str:
-    """The mailbox an address reaches, for counting: checked as the mailer checks it (ValueError
-    otherwise), lower-cased, without a `+tag`, and without dots where the provider ignores them."""
-    checked = checked_address(address.strip().lower())
+    """The mailbox an address reaches, for counting: its normalised form (ValueError for an address
+    the mailer refuses), without a `+tag`, and without dots where the provider ignores them."""
+    checked = normalised(address)
     local, _, domain = checked.rpartition("@")
     base = local.split("+", 1)[0] or local
     if domain in _DOTLESS_DOMAINS:

@@ -19,6 +19,7 @@ from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
+from paperboy.addresses import normalised
 from paperboy.readers import Status, Subscriber
 from paperboy.schedule import DUE_SHARDS, due_slot, shard_of
 
@@ -80,7 +81,9 @@ def _sub_key(subscriber_id: str) -> str:
 
 
 def _email_key(email: str) -> str:
-    return f"EMAIL#{email.lower()}"
+    """The key that makes an address belong to one reader: its normalised form, so every spelling
+    of one mailbox (full-width, Unicode domain, case) finds the same reader."""
+    return f"EMAIL#{normalised(email)}"
 
 
 def pending_expiry(subscriber: Subscriber) -> datetime | None:
@@ -209,9 +212,11 @@ class SubscriberStore:
         return _subscriber(item) if item else None
 
     def by_email(self, email: str) -> Subscriber | None:
-        item = self._table.get_item(Key={"pk": _email_key(email), "sk": "EMAIL"}, ConsistentRead=True).get(
-            "Item"
-        )
+        try:
+            key = _email_key(email)
+        except ValueError:  # no reader can have an address the mailer refuses
+            return None
+        item = self._table.get_item(Key={"pk": key, "sk": "EMAIL"}, ConsistentRead=True).get("Item")
         return self.get(item["subscriber_id"]) if item else None
 
     def save(self, subscriber: Subscriber) -> Subscriber:
