@@ -279,7 +279,7 @@ def subscribe_form() -> Response:
 @app.post("/subscribe")
 def subscribe() -> Response:
     address = _form().get("email", "").strip()
-    client = limits.web_client(app.current_event.request_context.http.source_ip)
+    client = limits.ip_client(app.current_event.request_context.http.source_ip)
     result = _inbox().start_subscription(address, ReaderSettings(), clock.now(), client=client)
     if result.action is Action.INVALID:
         return _html(

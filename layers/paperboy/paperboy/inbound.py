@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 from paperboy import subscriptions
 from paperboy.addresses import normalised, normalised_domain
 from paperboy.commands import Command, CommandKind, apply, help_text, parse_commands
-from paperboy.limits import Limiter, mail_client
+from paperboy.limits import UNKNOWN_MAIL_CLIENT, Limiter
 from paperboy.mailer import Mailer, OutboundMail
 from paperboy.profiles import moved_profile
 from paperboy.readers import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
@@ -72,6 +72,8 @@ class Received(BaseModel):
     recipients: list[str]
     verdicts: Verdicts = Field(default_factory=Verdicts)
     message: InboundMessage
+    # Who asked, for the sign-up limits (limits.mail_client): the server that handed the mail to SES.
+    client: str = UNKNOWN_MAIL_CLIENT
 
 
 class Action(StrEnum):
@@ -192,15 +194,14 @@ class Inbox:
             return Result(action=Action.IGNORED, reason="revoked reply token")
         message = received.message
         if reader.status is Status.PENDING:
-            return self._activate(reader, message, now, proven=received.verdicts.sender_proven)
+            return self._activate(reader, message, now, client=received.client)
         if message.from_address != reader.email:
             return self._stranger(received, now)
         parsed = parse_commands(message.new_text, today=self._today(reader, now))
         if not received.verdicts.sender_proven:
-            client = mail_client(message.from_address, proven=False)
             if parsed.commands:
-                return self._ask_to_confirm(reader, parsed.commands, client, now)
-            return self._unverified_help(reader, client, now)
+                return self._ask_to_confirm(reader, parsed.commands, received.client, now)
+            return self._unverified_help(reader, received.client, now)
         return self._apply(reader, parsed.commands, parsed.not_understood, message, now, echo=True)
 
     def _apply(
@@ -396,13 +397,10 @@ class Inbox:
             return Result(action=Action.ACTIVATED, mails=[self.welcome(active, shown)])
         return self._apply(reader, parsed.commands, [], shown, now, echo=proven)
 
-    def _activate(
-        self, reader: Subscriber, message: InboundMessage, now: datetime, *, proven: bool
-    ) -> Result:
+    def _activate(self, reader: Subscriber, message: InboundMessage, now: datetime, *, client: str) -> Result:
         if self._expired(reader, now):
             # Refused; the way to start again is a new confirmation to the stored address (within
             # the confirmation limits), never to whoever wrote.
-            client = mail_client(message.from_address, proven=proven)
             result = self.start_subscription(reader.email, reader.settings, now, client=client)
             return result.model_copy(
                 update={"reason": "pending subscription expired: confirmation sent again"}
@@ -435,13 +433,12 @@ class Inbox:
             settings, _ = apply(settings, [c for c in parsed.commands if c.kind not in _NOT_SETTINGS])
             # A command whose value could not be used is named in the confirmation, not dropped silently.
             rejected = parsed.rejected
-        client = mail_client(message.from_address, proven=proven)
         return self.start_subscription(
             message.from_address,
             settings,
             now,
             message if proven else None,
-            client=client,
+            client=received.client,
             not_understood=rejected,
         )
 
@@ -560,8 +557,9 @@ class Inbox:
         sender = received.message.from_address
         if not sender or not received.verdicts.sender_proven or self.store.by_email(sender) is not None:
             return Result(action=Action.IGNORED, reason="reply from an address other than the reader's")
-        client = mail_client(sender, proven=True)
-        result = self.start_subscription(sender, ReaderSettings(), now, received.message, client=client)
+        result = self.start_subscription(
+            sender, ReaderSettings(), now, received.message, client=received.client
+        )
         return result.model_copy(update={"reason": "offered a subscription to a forwarded digest's reader"})
 
     def _reply_after_unsubscribe(self, received: Received, reader: Subscriber, now: datetime) -> Result:
@@ -576,8 +574,7 @@ class Inbox:
         parsed = parse_commands(message.new_text, today=self._today(reader, now))
         if not any(c.kind in (CommandKind.SUBSCRIBE, CommandKind.RESUME) for c in parsed.commands):
             return Result(action=Action.IGNORED, reason="reader unsubscribed: nothing changes")
-        client = mail_client(message.from_address, proven=received.verdicts.sender_proven)
-        limited = self._limited(reader.email, client, now)
+        limited = self._limited(reader.email, received.client, now)
         if limited is not None:
             return limited
         # Nothing of the inbound mail goes out: it may not come from the reader at all.
