@@ -219,3 +219,37 @@ def test_inbound_mail_must_arrive_over_tls_unless_the_operator_says_otherwise():
     assert rule["Properties"]["Rule"]["TlsPolicy"] == {"Ref": "InboundTlsPolicy"}
     readme = (TEMPLATE.parent / "README.md").read_text()
     assert "| `InboundTlsPolicy` |" in readme
+
+
+def stored_as_typed(stack, reader_id: str, typed: str) -> None:
+    """A reader as the web form stored it before addresses were normalised: key and profile as typed."""
+    table = stack.table("SubscribersTable")
+    table.put_item(Item={"pk": f"EMAIL#{typed.lower()}", "sk": "EMAIL", "subscriber_id": reader_id})
+    table.update_item(
+        Key={"pk": f"SUB#{reader_id}", "sk": "PROFILE"},
+        UpdateExpression="SET email = :typed",
+        ExpressionAttributeValues={":typed": typed},
+    )
+
+
+def test_the_admin_tool_moves_readers_stored_as_typed_to_the_one_form(stack):
+    for address in ("old@example.org", "twice@example.org", "twice2@example.org"):
+        stack.add_subscriber(address, ReaderSettings())
+    old = stack.subscribers.by_email("old@example.org")
+    twice = stack.subscribers.by_email("twice2@example.org")
+    table = stack.table("SubscribersTable")
+    for address in ("old@example.org", "twice2@example.org"):
+        table.delete_item(Key={"pk": f"EMAIL#{address}", "sk": "EMAIL"})
+    stored_as_typed(stack, old.id, "old@bücher.example")
+    stored_as_typed(stack, twice.id, "twice@\uff45xample.org")  # a second record for twice@example.org
+    assert stack.subscribers.by_email("old@xn--bcher-kva.example") is None  # lost before the move
+
+    admin = Admin(Settings.from_env(stack.functions["SendDigestsFunction"].environment))
+    result = admin.normalise_addresses()
+
+    assert result["moved"] == [old.id]
+    held_by = stack.subscribers.by_email("twice@example.org").id
+    assert result["clashes"] == [{"id": twice.id, "email": "twice@example.org", "held_by": held_by}]
+    moved = stack.subscribers.by_email("old@bücher.example")
+    assert moved.id == old.id and moved.email == "old@xn--bcher-kva.example"
+    assert admin.normalise_addresses() == {"moved": [], "clashes": result["clashes"]}
