@@ -83,6 +83,14 @@ CONFIRM_EXPIRED = _start_again(
     "This confirmation has expired",
     "Confirmation links work for 7 days, and this one is older.",
 )
+OWN_ADDRESS = pages.Page(
+    title="That is Paperboy's own address",
+    paragraphs=[
+        "Paperboy cannot send its digest to one of its own addresses. "
+        "Please go back and enter the address where you read your mail."
+    ],
+    status=400,
+)
 ALREADY_UNSUBSCRIBED = pages.Page(
     title="You are unsubscribed",
     paragraphs=["This address gets no digests from Paperboy."],
@@ -290,16 +298,7 @@ def subscribe() -> Response:
             )
         )
     if result.action is Action.OWN_ADDRESS:
-        return _html(
-            pages.Page(
-                title="That is Paperboy's own address",
-                paragraphs=[
-                    "Paperboy cannot send its digest to one of its own addresses. "
-                    "Please go back and enter the address where you read your mail."
-                ],
-                status=400,
-            )
-        )
+        return _html(OWN_ADDRESS)
     if result.action is Action.RATE_LIMITED:
         telemetry.record_throttled(metrics, result.limit or "unknown")
         logger.warning("sign-up refused by a limit", extra={"limit": result.limit})
