@@ -90,6 +90,22 @@ def test_one_domain_and_the_whole_service_have_daily_caps(tmp_path):
     assert throttle_metrics(tmp_path) == {"domain": 10, "total": 50}
 
 
+def test_one_unverified_sender_claiming_200_domains_cannot_stop_a_legitimate_sign_up(tmp_path):
+    # Issue 14, item 8: 200 mails to subscribe@ from one server, each claiming another domain with no
+    # DMARC record (verdict GRAY). The client is the server SES names, whatever the mail claims.
+    mail, web, state = run("abuse_many_claimed_domains", tmp_path)
+    claimed = [entry for entry in mail if entry["to"].startswith("victim@claimed")]
+    assert len(claimed) == 10  # the client's hour
+    assert throttle_metrics(tmp_path) == {"client": 190}
+    # The legitimate sign-ups that follow, by the form and by mail, are confirmed.
+    assert [answer["status"] for answer in web] == [200]
+    assert [(entry["to"], entry["kind"]) for entry in mail[10:]] == [
+        ("legit@example.org", "confirm"),
+        ("newreader@example.net", "confirm"),
+    ]
+    assert len(state["subscribers"]) == 12
+
+
 def test_addresses_the_mailer_refuses_and_malformed_forms_get_a_4xx_and_leave_nothing(tmp_path):
     mail, web, state = run("abuse_bad_requests", tmp_path)
     assert [answer["status"] for answer in web] == [400] * 7 + [400, 400, 400, 413, 415, 404]

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
-from paperboy import clock, telemetry, wiring
+from paperboy import clock, limits, telemetry, wiring
 from paperboy.inbound import Action, Received, Result, Verdicts
 from paperboy.replies import parse_message
 from paperboy.settings import Settings
@@ -53,9 +53,21 @@ class _Receipt(BaseModel):
     dmarc: _Verdict = Field(default_factory=_Verdict, alias="dmarcVerdict")
 
 
+class _Header(BaseModel):
+    name: str
+    value: str
+
+
 class _Mail(BaseModel):
     message_id: str = Field(alias="messageId", pattern=r"^[A-Za-z0-9._-]{1,200}$")
     source: str = ""
+    # In order, SES's own Return-Path and Received first (cut after 10 KB: SES's stay).
+    headers: list[_Header] = Field(default_factory=list)
+
+    @property
+    def client(self) -> str:
+        """Who sent it, for the sign-up limits: the server SES's Received field names."""
+        return limits.mail_client([h.value for h in self.headers if h.name.lower() == "received"])
 
 
 class _Ses(BaseModel):
@@ -104,9 +116,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     for record in SesReceived.model_validate(event).records:
         mail, receipt = record.ses.mail, record.ses.receipt
         raw = _read(mail.message_id)
+        client = mail.client
+        if client == limits.UNKNOWN_MAIL_CLIENT:
+            logger.warning("no connecting server in SES's Received field: the mail shares one allowance")
         received = Received(
             message_id=mail.message_id,
             recipients=receipt.recipients,
+            client=client,
             verdicts=Verdicts(
                 spam=receipt.spam.status,
                 virus=receipt.virus.status,

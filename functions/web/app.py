@@ -86,17 +86,26 @@ CONFIRM_EXPIRED = _start_again(
     "This confirmation has expired",
     "Confirmation links work for 7 days, and this one is older.",
 )
+OWN_ADDRESS = pages.Page(
+    title="That is Paperboy's own address",
+    paragraphs=[
+        "Paperboy cannot send its digest to one of its own addresses. "
+        "Please go back and enter the address where you read your mail."
+    ],
+    status=400,
+)
 ALREADY_UNSUBSCRIBED = pages.Page(
     title="You are unsubscribed",
     paragraphs=["This address gets no digests from Paperboy."],
 )
 
 
+# Unsubscribe links travel in forwarded digests: their pages never name the reader's address.
 def _unsubscribed_page(reader: Subscriber, now: datetime) -> pages.Page:
     undo = SIGNER.token(Purpose.UNDO, reader.id, reader.token_version, now + subscriptions.UNDO_LIFETIME)
     return pages.Page(
         title="You are unsubscribed",
-        paragraphs=[f"{reader.email} will get no more digests.", "Changed your mind? Undo within a day."],
+        paragraphs=["This address will get no more digests.", "Changed your mind? Undo within a day."],
         button=pages.Button(action=f"/resubscribe/{undo}", label="Undo: keep my digest"),
     )
 
@@ -111,7 +120,7 @@ def unsubscribe_page(token: str) -> Response:
     return _html(
         pages.Page(
             title="Unsubscribe from Paperboy?",
-            paragraphs=[f"{holder.reader.email} will get no more digests."],
+            paragraphs=["The address this digest was sent to will get no more digests."],
             button=pages.Button(action=f"/unsubscribe/{token}", label="Unsubscribe"),
         )
     )
@@ -146,7 +155,7 @@ def resubscribe(token: str) -> Response:
             pages.Page(
                 title="This address cannot be subscribed again",
                 paragraphs=[
-                    f"Mail to {reader.email} bounced or was reported as spam, so Paperboy stopped for good."
+                    "Mail to this address bounced or was reported as spam, so Paperboy stopped for good."
                 ],
                 status=409,
             )
@@ -158,7 +167,7 @@ def resubscribe(token: str) -> Response:
     return _html(
         pages.Page(
             title="Welcome back",
-            paragraphs=[f"{reader.email} is subscribed again, with the same settings as before."],
+            paragraphs=["This address is subscribed again, with the same settings as before."],
             button=pages.Button(
                 action=f"/unsubscribe/{LINKS.unsubscribe_token(again)}", label="Unsubscribe after all"
             ),
@@ -283,8 +292,8 @@ def subscribe() -> Response:
     from paperboy import limits, telemetry
     from paperboy.inbound import Action
 
-    address = _form().get("email", "").strip().lower()
-    client = limits.web_client(app.current_event.request_context.http.source_ip)
+    address = _form().get("email", "").strip()
+    client = limits.ip_client(app.current_event.request_context.http.source_ip)
     result = _inbox().start_subscription(address, ReaderSettings(), clock.now(), client=client)
     if result.action is Action.INVALID:
         return _html(
@@ -294,6 +303,8 @@ def subscribe() -> Response:
                 status=400,
             )
         )
+    if result.action is Action.OWN_ADDRESS:
+        return _html(OWN_ADDRESS)
     if result.action is Action.RATE_LIMITED:
         telemetry.record_throttled(metrics, result.limit or "unknown")
         logger.warning("sign-up refused by a limit", extra={"limit": result.limit})

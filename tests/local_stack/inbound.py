@@ -4,6 +4,8 @@ Lambda action invoked with the receipt event. Also builds the replies a mail cli
 from __future__ import annotations
 
 import email.policy
+import hashlib
+import ipaddress
 import re
 import uuid
 from datetime import datetime
@@ -12,7 +14,7 @@ from email.parser import BytesParser
 from email.utils import format_datetime, getaddresses
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 VERDICT_NAMES = ("spf", "dkim", "dmarc", "spam", "virus")
 _HEADER_LINE = re.compile(rb"^([!-9;-~]+):", re.MULTILINE)
@@ -32,6 +34,19 @@ class InboundSpec(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     verdicts: dict[str, str] = Field(default_factory=dict)
     to_latest_of: str | None = None
+    # The IP address the sending server connects from (SES names it in the Received header it
+    # adds); by default each sender address has a server of its own.
+    client: str | None = None
+
+    @field_validator("client")
+    @classmethod
+    def _ip(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise ValueError(f"client must be an IPv4 or IPv6 address, not {value!r}") from None
+        return value
 
     def verdict_statuses(self) -> dict[str, str]:
         unknown = set(self.verdicts) - set(VERDICT_NAMES)
@@ -105,6 +120,12 @@ def headers_of(raw: bytes) -> Message:
     return BytesParser(policy=email.policy.default).parsebytes(raw, headersonly=True)
 
 
+def server_ip(sender: str) -> str:
+    """The address a sender's mail server connects from when a step names none: one per sender."""
+    digest = hashlib.sha256(sender.lower().encode()).digest()
+    return f"10.{digest[0]}.{digest[1]}.{digest[2]}"
+
+
 def ses_event(
     *,
     message_id: str,
@@ -114,10 +135,22 @@ def ses_event(
     function_arn: str,
     raw: bytes,
     now: datetime,
+    client: str,
 ) -> dict[str, Any]:
-    """The SES receipt event a Lambda action delivers (no body; the body is in S3)."""
+    """The SES receipt event a Lambda action delivers (no body; the body is in S3). SES puts its own
+    Return-Path and Received (naming the connecting server's IP) above the message's headers."""
     parsed = headers_of(raw)
-    headers = [{"name": name, "value": str(value)} for name, value in parsed.items()]
+    ip = ipaddress.ip_address(client)
+    literal = f"IPv6:{ip}" if ip.version == 6 else str(ip)
+    received = (
+        f"from mx.sender.example (mx.sender.example [{literal}]) by inbound-smtp.us-east-1.amazonaws.com "
+        f"with SMTP id {message_id} for {recipients[0] if recipients else ''}; {format_datetime(now)}"
+    )
+    headers = [
+        {"name": "Return-Path", "value": f"<{source}>"},
+        {"name": "Received", "value": received},
+        *({"name": name, "value": str(value)} for name, value in parsed.items()),
+    ]
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     return {
         "Records": [

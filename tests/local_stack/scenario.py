@@ -240,7 +240,8 @@ def _email(stack: LocalStack, argument: Any, base: Path) -> None:
             raise ValueError('email needs "to" (or an "eml" file)')
         to = spec.to
         raw = inbound.compose(spec, to=to, now=stack.now, subject=spec.subject or "")
-    stack.receive(raw, source=spec.from_, recipients=[to] if to else _recipients(raw), verdicts=verdicts)
+    recipients = [to] if to else _recipients(raw)
+    stack.receive(raw, source=spec.from_, recipients=recipients, verdicts=verdicts, client=spec.client)
 
 
 def _reply(stack: LocalStack, argument: Any, base: Path) -> None:
@@ -275,7 +276,7 @@ def _reply(stack: LocalStack, argument: Any, base: Path) -> None:
             quoted_from=str(parsed.get("From")),
             quoted_date=original.clock,
         )
-    stack.receive(raw, source=spec.from_, recipients=[to_address], verdicts=verdicts)
+    stack.receive(raw, source=spec.from_, recipients=[to_address], verdicts=verdicts, client=spec.client)
 
 
 def _recipients(raw: bytes) -> list[str]:

@@ -421,10 +421,17 @@ class LocalStack:
         return answer
 
     def receive(
-        self, raw: bytes, *, source: str, recipients: list[str], verdicts: dict[str, str]
+        self,
+        raw: bytes,
+        *,
+        source: str,
+        recipients: list[str],
+        verdicts: dict[str, str],
+        client: str | None = None,
     ) -> list[Any]:
         """Deliver an inbound message the way SES's receipt rules would: every matching rule stores
-        it with its S3 action and invokes its Lambda action."""
+        it with its S3 action and invokes its Lambda action. `client`: the IP the sending server
+        connects from (default: one per envelope sender)."""
         message_id = uuid.uuid4().hex + uuid.uuid4().hex[:8]
         results = []
         for rule in self._receipt_rules():
@@ -448,6 +455,7 @@ class LocalStack:
                         function_arn=arn,
                         raw=raw,
                         now=self.now,
+                        client=client or inbound.server_ip(source),
                     )
                     self._last_inbound = (logical, event)
                     results.append(self._run_and_drain(logical, event))

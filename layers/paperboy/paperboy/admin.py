@@ -20,6 +20,7 @@ import boto3
 from pydantic import ValidationError
 
 from paperboy import clock, mail_events, subscriptions, vectors, wiring
+from paperboy.addresses import folded, normalised, readable
 from paperboy.digests import DigestSender
 from paperboy.readers import ReaderSettings, Status, Subscriber
 from paperboy.settings import Settings
@@ -65,8 +66,11 @@ class Admin:
         return found
 
     def find(self, query: str) -> list[Subscriber]:
-        query = query.lower()
-        return [r for r in self.store.all() if query in r.email or query == r.id]
+        """Readers whose address contains `query`, typed in ASCII or Unicode, or whose id it is."""
+        needle = folded(query)
+        return [
+            r for r in self.store.all() if needle in r.email or needle in readable(r.email) or query == r.id
+        ]
 
     def preview(self, who: str, now: datetime) -> dict[str, Any]:
         """The digest the reader would get if it were sent now; nothing is sent or recorded."""
@@ -118,6 +122,28 @@ class Admin:
             raise AdminError(f"{reader.email} has no sent digest for {period}")
         picks = self.sender.picks_by_id(record.paper_ids, "sent again on request")
         return self.sender.mailer.send(self.sender.compose(reader, period, picks))
+
+    def normalise_addresses(self) -> dict[str, Any]:
+        """Move readers stored under an address as typed (before addresses were normalised: only a
+        Unicode domain from the web form could be) to the address's one form. A reader whose form
+        another reader holds is listed, not moved: one mailbox with two records, for the operator
+        to settle (e.g. `status` one of them `unsubscribed`). Running it again moves nothing new."""
+        moved: list[str] = []
+        clashes: list[dict[str, str]] = []
+        for reader in self.store.all():
+            try:
+                form = normalised(reader.email)
+            except ValueError:
+                clashes.append({"id": reader.id, "email": reader.email, "problem": "not a mailable address"})
+                continue
+            if form == reader.email:
+                continue
+            if self.store.renormalise_email(reader):
+                moved.append(reader.id)
+                continue
+            holder = self.store.by_email(form)
+            clashes.append({"id": reader.id, "email": form, "held_by": holder.id if holder else ""})
+        return {"moved": moved, "clashes": clashes}
 
     def redrive_mail_events(self, now: datetime) -> dict[str, Any]:
         """Apply the SES events waiting in MailEvents' dead-letter queue (after fixing what failed)."""
@@ -225,6 +251,10 @@ def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = N
     status.add_argument("who")
     status.add_argument("status")
     commands.add_parser(
+        "normalise-addresses",
+        help="move readers stored under an address as typed (Unicode domain) to its normalised form",
+    )
+    commands.add_parser(
         "redrive-mail-events", help="apply the SES events in MailEvents' dead-letter queue, then delete them"
     )
     resend = commands.add_parser("resend", help="send a period's digest again, on purpose")
@@ -269,6 +299,8 @@ def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = N
             result = _row(admin.set_settings(arguments.who, pairs, now))
         elif arguments.command == "status":
             result = _row(admin.set_status(arguments.who, arguments.status, now))
+        elif arguments.command == "normalise-addresses":
+            result = admin.normalise_addresses()
         elif arguments.command == "redrive-mail-events":
             result = admin.redrive_mail_events(now)
         elif arguments.command == "backfill":

@@ -37,9 +37,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from paperboy import consent, subscriptions
+from paperboy.addresses import normalised, normalised_domain
 from paperboy.commands import Command, CommandKind, apply, help_text, parse_commands
 from paperboy.consent import Answer
-from paperboy.limits import Limiter, mail_client
+from paperboy.limits import UNKNOWN_MAIL_CLIENT, Limiter
 from paperboy.mailer import Mailer, OutboundMail
 from paperboy.readers import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
 from paperboy.render import NoticeView, Renderer, settings_summary
@@ -76,6 +77,8 @@ class Received(BaseModel):
     recipients: list[str]
     verdicts: Verdicts = Field(default_factory=Verdicts)
     message: InboundMessage
+    # Who asked, for the sign-up limits (limits.mail_client): the server that handed the mail to SES.
+    client: str = UNKNOWN_MAIL_CLIENT
 
 
 class Action(StrEnum):
@@ -88,6 +91,7 @@ class Action(StrEnum):
     HELP = "help"
     RATE_LIMITED = "rate_limited"
     INVALID = "invalid"  # an address the mailer would refuse
+    OWN_ADDRESS = "own_address"  # one of Paperboy's own addresses: never signed up, never mailed
     TOO_LARGE = "too_large"
     CANCELLED = "cancelled"  # a refusal answered a confirmation
 
@@ -130,8 +134,8 @@ class Inbox:
             # From must parse strictly as exactly one address: anything else names nobody we could
             # act for or answer (`ada@example.org <mallory@evil.example>` is not ada).
             return Result(action=Action.IGNORED, reason="no single sender address")
-        if message.from_address.endswith(f"@{self.links.domain}"):
-            return Result(action=Action.IGNORED, reason="mail from our own domain (loop guard)")
+        if self._ours(message.from_address):
+            return Result(action=Action.IGNORED, reason="mail from our own address (loop guard)")
         if message.message_id and not self.store.first_delivery(
             message.from_address, message.message_id, received.message_id, now
         ):
@@ -182,7 +186,7 @@ class Inbox:
         message = received.message
         if message.automated or received.verdicts.hostile or not received.verdicts.sender_proven:
             return None
-        if message.from_address.endswith(f"@{self.links.domain}"):
+        if self._ours(message.from_address):
             return None
         for recipient in received.recipients:
             base, tag, domain = _local(recipient)
@@ -212,10 +216,9 @@ class Inbox:
             return self._stranger(received, now)
         parsed = parse_commands(message.new_text, today=self._today(reader, now))
         if not received.verdicts.sender_proven:
-            client = mail_client(message.from_address, proven=False)
             if parsed.commands:
-                return self._ask_to_confirm(reader, parsed.commands, client, now)
-            return self._unverified_help(reader, client, now)
+                return self._ask_to_confirm(reader, parsed.commands, received.client, now)
+            return self._unverified_help(reader, received.client, now)
         return self._apply(reader, parsed.commands, parsed.not_understood, message, now, echo=True)
 
     def _apply(
@@ -464,8 +467,7 @@ class Inbox:
         if self._expired(reader, now):
             # Refused; the way to start again is a new confirmation to the stored address (within
             # the confirmation limits), never to whoever wrote.
-            client = mail_client(message.from_address, proven=proven)
-            result = self.start_subscription(reader.email, reader.settings, now, client=client)
+            result = self.start_subscription(reader.email, reader.settings, now, client=received.client)
             return result.model_copy(
                 update={"reason": "pending subscription expired: confirmation sent again"}
             )
@@ -508,10 +510,9 @@ class Inbox:
     ) -> Result:
         """A reply to a confirmation that says neither yes nor no: nothing happens, and the reader
         is asked again in our words (counted against the limits: a chatty autoresponder stops)."""
-        client = mail_client(received.message.from_address, proven=received.verdicts.sender_proven)
         result = self._limited_answer(
             reader,
-            client,
+            received.client,
             now,
             "notice",
             reply_to=reply_to,
@@ -546,13 +547,12 @@ class Inbox:
             settings, _ = apply(settings, [c for c in parsed.commands if c.kind not in _NOT_SETTINGS])
             # A command whose value could not be used is named in the confirmation, not dropped silently.
             rejected = parsed.rejected
-        client = mail_client(message.from_address, proven=proven)
         return self.start_subscription(
             message.from_address,
             settings,
             now,
             message if proven else None,
-            client=client,
+            client=received.client,
             not_understood=rejected,
         )
 
@@ -569,7 +569,12 @@ class Inbox:
         """Double opt-in for `address` (a mail to subscribe@, the web form, a stranger's reply),
         asked for by `client`. The address is checked and the limits counted before anything is
         written or sent. `message` is the verified mail that asked, if any (its ids thread the answer)."""
-        address = address.strip().lower()
+        try:
+            address = normalised(address)
+        except ValueError:
+            return Result(action=Action.INVALID, reason="not an address mail can be sent to")
+        if self._ours(address):
+            return Result(action=Action.OWN_ADDRESS, reason="one of Paperboy's own addresses")
         limited = self._limited(address, client, now)
         if limited is not None:
             return limited
@@ -666,8 +671,9 @@ class Inbox:
         sender = received.message.from_address
         if not sender or not received.verdicts.sender_proven or self.store.by_email(sender) is not None:
             return Result(action=Action.IGNORED, reason="reply from an address other than the reader's")
-        client = mail_client(sender, proven=True)
-        result = self.start_subscription(sender, ReaderSettings(), now, received.message, client=client)
+        result = self.start_subscription(
+            sender, ReaderSettings(), now, received.message, client=received.client
+        )
         return result.model_copy(update={"reason": "offered a subscription to a forwarded digest's reader"})
 
     def _reply_after_unsubscribe(self, received: Received, reader: Subscriber, now: datetime) -> Result:
@@ -682,8 +688,7 @@ class Inbox:
         parsed = parse_commands(message.new_text, today=self._today(reader, now))
         if not any(c.kind in (CommandKind.SUBSCRIBE, CommandKind.RESUME) for c in parsed.commands):
             return Result(action=Action.IGNORED, reason="reader unsubscribed: nothing changes")
-        client = mail_client(message.from_address, proven=received.verdicts.sender_proven)
-        limited = self._limited(reader.email, client, now)
+        limited = self._limited(reader.email, received.client, now)
         if limited is not None:
             return limited
         # Nothing of the inbound mail goes out: it may not come from the reader at all.
@@ -702,6 +707,12 @@ class Inbox:
         return Result(action=Action.UNSUBSCRIBED)
 
     # -- helpers ------------------------------------------------------------------------------------
+    def _ours(self, address: str) -> bool:
+        """An address of Paperboy's own (`address` normalised): any at the mail domain, whose every
+        address the receipt rule hands to InboundMail, and the sender, wherever it lives."""
+        domain = address.rpartition("@")[2]
+        return domain == normalised_domain(self.links.domain) or address == normalised(self.mailer.sender)
+
     def _today(self, reader: Subscriber, now: datetime) -> date:
         return now.astimezone(reader.settings.zone).date()
 

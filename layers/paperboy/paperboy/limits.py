@@ -3,13 +3,14 @@ answers to senders DMARC did not verify. Without them anyone could make Paperboy
 in bulk, under our domain's signature, and SES reviews (then pauses, for every reader) an account
 whose bounces or complaints climb.
 
-Each request takes one unit from four counters before anything is written or sent: the client
-(source IP, or the sender for mail) per hour, the recipient's mailbox per day, the recipient's
-domain per day, and the whole service per day. Each counter is one DynamoDB item changed by a
-conditional `ADD` whose condition is the limit, so concurrent requests cannot pass it together. A
-request refused by a later counter gives back what it took from the earlier ones: a refused
-request never uses up anyone else's allowance (a crash in between can only refuse too much, never
-allow too much).
+Each request takes one unit from five counters before anything is written or sent: the client (the
+web request's source IP, or the IP of the server that handed a mail to SES) per hour and per day (a
+share of the whole service's day, so that no one client can spend it all), the recipient's mailbox
+per day, the recipient's domain per day, and the whole service per day. Each counter is one
+DynamoDB item changed by a conditional `ADD` whose condition is the limit, so concurrent requests
+cannot pass it together. A request refused by a later counter gives back what it took from the
+earlier ones: a refused request never uses up anyone else's allowance (a crash in between can only
+refuse too much, never allow too much).
 
 Counters live in the subscribers table (pk `LIMIT#<counter>#<key>`, sk the window) and expire by
 its TTL. Addresses and client addresses are stored as hashes, domains as they are.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -27,18 +29,29 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
-from paperboy.mailer import checked_address
+from paperboy.addresses import normalised
 
 # Providers that deliver every dotted spelling of a local part to one mailbox.
 _DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 # An IPv6 client usually holds a whole /64: counting single addresses would give it 2^64 clients.
 _IPV6_CLIENT_PREFIX = 64
+# One client may use at most this fraction of the whole service's daily total.
+CLIENT_SHARE_OF_TOTAL = 0.1
+# The hop SES adds on top of every message it receives:
+# `from HELO (rDNS [IP]) by inbound-smtp.REGION.amazonaws.com with SMTP id ... for RCPT; DATE`.
+_SES_HOP = re.compile(
+    r"\[(?:IPv6:)?([0-9A-Fa-f:.]{2,45})\]\)\s+by\s+inbound-smtp\.[a-z0-9-]+\.amazonaws\.com\s",
+    re.IGNORECASE,
+)
+# Mail whose connecting server cannot be told: all such mail shares one client's allowance.
+UNKNOWN_MAIL_CLIENT = "mail:unknown-server"
 
 
 class Limit(StrEnum):
     """The counters, in the order a request takes from them (the attacker's own first)."""
 
     CLIENT = "client"
+    CLIENT_DAY = "client_day"
     ADDRESS = "address"
     DOMAIN = "domain"
     TOTAL = "total"
@@ -52,6 +65,11 @@ class Quotas(BaseModel):
     per_domain_per_day: int = Field(default=50, ge=0)
     total_per_day: int = Field(default=200, ge=0)
 
+    @property
+    def per_client_per_day(self) -> int:
+        """A client's share of the day: a flood from one source cannot refuse everyone else."""
+        return max(1, int(self.total_per_day * CLIENT_SHARE_OF_TOTAL))
+
 
 class Refused(BaseModel):
     """A limit was reached: which one, and when its window ends."""
@@ -61,9 +79,9 @@ class Refused(BaseModel):
 
 
 def mailbox(address: str) -> str:
-    """The mailbox an address reaches, for counting: checked as the mailer checks it (ValueError
-    otherwise), lower-cased, without a `+tag`, and without dots where the provider ignores them."""
-    checked = checked_address(address.strip().lower())
+    """The mailbox an address reaches, for counting: its normalised form (ValueError for an address
+    the mailer refuses), without a `+tag`, and without dots where the provider ignores them."""
+    checked = normalised(address)
     local, _, domain = checked.rpartition("@")
     base = local.split("+", 1)[0] or local
     if domain in _DOTLESS_DOMAINS:
@@ -72,8 +90,9 @@ def mailbox(address: str) -> str:
     return f"{base}@{domain}"
 
 
-def web_client(source_ip: str) -> str:
-    """The client key of a web request: its IPv4 address, or its IPv6 /64."""
+def ip_client(source_ip: str) -> str:
+    """The client key of an IP address (a web request's, a mail server's): IPv4 as it is, IPv6 as
+    its /64."""
     try:
         ip = ipaddress.ip_address(source_ip)
     except ValueError:
@@ -85,14 +104,22 @@ def web_client(source_ip: str) -> str:
     return f"ip:{ip}"
 
 
-def mail_client(sender: str, *, proven: bool) -> str:
-    """The client key of an inbound mail: its sender when DMARC verified it, else the domain it
-    claims (whoever forges it shares one allowance with everyone else claiming that domain)."""
+def mail_client(received: list[str]) -> str:
+    """The client key of an inbound mail: the IP address of the server that connected to SES, as
+    the topmost Received field (`received`: the message's Received fields, in order) names it. SES
+    adds that field above whatever the sender wrote; everything else (From, envelope, the sender's
+    own Received fields) is the sender's to choose, and a key from it gives one sender as many
+    allowances as names it claims (or, verified, as addresses at its own domain).
+    A field that names the SES hop more than once (a HELO or recipient crafted to look like it)
+    or not at all gives UNKNOWN_MAIL_CLIENT: such mail shares one allowance."""
+    hops = _SES_HOP.findall(received[0]) if received else []
+    if len(hops) != 1:
+        return UNKNOWN_MAIL_CLIENT
     try:
-        address = mailbox(sender)
+        ipaddress.ip_address(hops[0])
     except ValueError:
-        return "mail:unreadable"
-    return f"mail:{address}" if proven else f"mail-domain:{address.rpartition('@')[2]}"
+        return UNKNOWN_MAIL_CLIENT
+    return ip_client(hops[0])
 
 
 def _hashed(value: str) -> str:
@@ -125,6 +152,7 @@ class Limiter:
         quotas = self.quotas
         counters = [
             _Counter(Limit.CLIENT, _hashed(client), hour, quotas.per_client_per_hour, hour_ends),
+            _Counter(Limit.CLIENT_DAY, _hashed(client), day, quotas.per_client_per_day, day_ends),
             _Counter(Limit.ADDRESS, _hashed(recipient), day, quotas.per_address_per_day, day_ends),
             _Counter(Limit.DOMAIN, recipient.rpartition("@")[2], day, quotas.per_domain_per_day, day_ends),
             _Counter(Limit.TOTAL, "all", day, quotas.total_per_day, day_ends),

@@ -21,6 +21,7 @@ reason, never raised: a retry would not make junk readable, and SNS would only r
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from paperboy.addresses import normalised
 from paperboy.readers import Status, Subscriber
 from paperboy.subscribers import SubscriberStore
 from paperboy.subscriptions import change
@@ -416,11 +418,14 @@ def _not_spam(complaint: Complaint) -> bool:
 
 
 def _emails(recipients: list[Recipient] | list[str]) -> list[str]:
-    """Bare lower-case addresses, each once ("" for one that is none); a DSN may say `Name <a@b>`."""
+    """Bare normalised addresses (the form readers are keyed on), each once ("" for one that is
+    none); a DSN may say `Name <a@b>`."""
     found: dict[str, None] = {}
     for recipient in recipients:
         text = recipient if isinstance(recipient, str) else recipient.email_address
         address = parseaddr(text)[1].strip().lower()
+        with contextlib.suppress(ValueError):
+            address = normalised(address)
         found[address if "@" in address else ""] = None
     return list(found)
 

@@ -346,6 +346,11 @@ class Mailer:
         self._domain = domain
         self._configuration_set = configuration_set
 
+    @property
+    def sender(self) -> str:
+        """The From address of every mail (one of Paperboy's own addresses)."""
+        return self._sender
+
     def send(self, mail: OutboundMail) -> str:
         """The SES message id. Raises SendThrottled, SendRejected (SendBlocked) when SES refused
         the mail; any other ClientError as it came."""

@@ -29,6 +29,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from paperboy.addresses import normalised
+
 # Characters of decoded text looked at: commands need a few lines, and the rest is quotes.
 MAX_TEXT = 64 * 1024
 # Outlook's HTML opens with tens of KB of style rules before the first visible word.
@@ -71,10 +73,6 @@ class _BoundedPolicy(Compat32):
 
 _POLICY = _BoundedPolicy()
 
-_ADDRESS = re.compile(
-    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
-    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
-)
 # Printable ASCII without angle brackets or spaces: safe to echo into our own In-Reply-To/References.
 _MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>")
 
@@ -220,9 +218,18 @@ def _has(message: Message, name: str) -> bool:
 
 def _raw_headers(message: Message, name: str) -> list[str]:
     try:
-        return [str(value) for key, value in message.raw_items() if key.lower() == name.lower()]
+        return [_utf8(str(value)) for key, value in message.raw_items() if key.lower() == name.lower()]
     except Exception:
         return []
+
+
+def _utf8(value: str) -> str:
+    """A field as RFC 6532 (SMTPUTF8) mail writes it, raw UTF-8 (`ada@bücher.example`): the parser
+    keeps such bytes as surrogates; anything not UTF-8 stays as it came."""
+    try:
+        return value.encode("ascii", "surrogateescape").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def _decoded_words(text: str) -> str:
@@ -246,8 +253,12 @@ def _mailboxes(message: Message, name: str) -> list[tuple[str, str]]:
 
 
 def _address(spec: str) -> str:
-    spec = spec.strip().lower()
-    return spec if len(spec) <= 254 and _ADDRESS.fullmatch(spec) else ""
+    """The normalised form of an address (see paperboy.addresses), '' for none the mailer takes."""
+    try:
+        address = normalised(spec)
+    except ValueError:
+        return ""
+    return address if len(address) <= 254 else ""
 
 
 def _sender(message: Message) -> tuple[str, str]:

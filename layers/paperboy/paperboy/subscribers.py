@@ -22,6 +22,7 @@ from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
+from paperboy.addresses import normalised
 from paperboy.readers import Status, Subscriber
 from paperboy.schedule import DUE_SHARDS, due_slot, shard_of
 
@@ -104,7 +105,9 @@ def _sub_key(subscriber_id: str) -> str:
 
 
 def _email_key(email: str) -> str:
-    return f"EMAIL#{email.lower()}"
+    """The key that makes an address belong to one reader: its normalised form, so every spelling
+    of one mailbox (full-width, Unicode domain, case) finds the same reader."""
+    return f"EMAIL#{normalised(email)}"
 
 
 def pending_expiry(subscriber: Subscriber) -> datetime | None:
@@ -233,10 +236,58 @@ class SubscriberStore:
         return _subscriber(item) if item else None
 
     def by_email(self, email: str) -> Subscriber | None:
-        item = self._table.get_item(Key={"pk": _email_key(email), "sk": "EMAIL"}, ConsistentRead=True).get(
-            "Item"
-        )
+        try:
+            key = _email_key(email)
+        except ValueError:  # no reader can have an address the mailer refuses
+            return None
+        item = self._table.get_item(Key={"pk": key, "sk": "EMAIL"}, ConsistentRead=True).get("Item")
         return self.get(item["subscriber_id"]) if item else None
+
+    def renormalise_email(self, subscriber: Subscriber) -> bool:
+        """Move a reader stored before addresses were normalised (key `EMAIL#<typed, lower-cased>`)
+        to its normalised address, in one transaction; False when another reader holds that address
+        (two records for one mailbox: the operator chooses) or the reader changed meanwhile."""
+        address = normalised(subscriber.email)
+        moved = subscriber.model_copy(update={"email": address, "version": subscriber.version + 1})
+        table = self._table.name
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Delete": {
+                            "TableName": table,
+                            "Key": {"pk": f"EMAIL#{subscriber.email.lower()}", "sk": "EMAIL"},
+                            "ConditionExpression": "subscriber_id = :id",
+                            "ExpressionAttributeValues": {":id": subscriber.id},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": table,
+                            "Item": {
+                                "pk": _email_key(address),
+                                "sk": "EMAIL",
+                                "subscriber_id": subscriber.id,
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": table,
+                            "Item": _profile_item(moved),
+                            "ConditionExpression": "#version = :read",
+                            "ExpressionAttributeNames": {"#version": "version"},
+                            "ExpressionAttributeValues": {":read": subscriber.version},
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
 
     def save(self, subscriber: Subscriber) -> Subscriber:
         """Write a changed reader if nobody else wrote it since it was read (else Conflict)."""
