@@ -114,6 +114,8 @@ PATHS_NOT_RECORDED = {
     # The hourly sweep records a claim a Send event settled (a transaction's Put); in the recording a
     # redelivered job settles such claims first (tests/test_claims.py drives the sweep's path).
     "PlanDigestsFunction: dynamodb:PutItem on {SubscribersTable}",
+    # ... after marking the reader's next slot (UpdateItem), on the same path.
+    "PlanDigestsFunction: dynamodb:UpdateItem on {SubscribersTable}",
 }
 
 

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from local_stack.sources import SourceFixtures
+from local_stack.stack import LocalStack
 from paperboy.planning import (
     CATCH_UP_HOURS,
     DEEP_CATCH_UP_HOURS,
     DigestJob,
     SlotJob,
+    occupied_slots_to_plan,
     plan_slot,
     slots_to_plan,
 )
 from paperboy.readers import ReaderSettings, Status, Subscriber
 from paperboy.schedule import DUE_SHARDS, due_slot, next_due
-from paperboy.subscribers import SubscriberStore
+from paperboy.subscribers import SLOT_MARK_LIFETIME, SubscriberStore
 
 CREATED = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -44,7 +47,7 @@ def _readers(store: SubscriberStore, count: int, send_time: time = time(7, 0)) -
 
 def _plan_hour(store: SubscriberStore, now: datetime, **options: Any) -> list[DigestJob]:
     queued: list[DigestJob] = []
-    for slot in slots_to_plan(now):
+    for slot in occupied_slots_to_plan(store, now):
         rest: SlotJob | None = slot
         while rest is not None:
             rest = plan_slot(store, rest, queued.extend, time_left=lambda: 300.0, **options).rest
@@ -116,3 +119,66 @@ def test_the_midnight_sweep_finds_readers_left_behind_by_a_long_outage(store: Su
     swept = _plan_hour(store, datetime(2026, 11, 24, 0, 5, tzinfo=UTC))
     assert sorted(job.subscriber_id for job in swept) == [r.id for r in readers]
     assert DEEP_CATCH_UP_HOURS >= 24
+
+
+def test_only_slots_that_hold_readers_are_planned(store: SubscriberStore) -> None:
+    readers = _readers(store, 3) + _readers(store, 2, send_time=time(9, 0))
+    occupied = {due_slot(r.id, r.next_due) for r in readers}
+    at_seven = occupied_slots_to_plan(store, datetime(2026, 11, 23, 7, 10, tzinfo=UTC))
+    assert {job.slot for job in at_seven} == {s for s in occupied if s.startswith("2026-11-23T07")}
+    # The deep look-back at midnight reads every hour of two days, and still only the marked slots.
+    midnight = occupied_slots_to_plan(store, datetime(2026, 11, 24, 0, 5, tzinfo=UTC))
+    assert {job.slot for job in midnight} == occupied
+    assert timedelta(hours=DEEP_CATCH_UP_HOURS + 1) < SLOT_MARK_LIFETIME
+
+
+def test_a_reader_whose_write_died_after_marking_is_still_found_and_a_stale_mark_costs_an_empty_run(
+    store: SubscriberStore,
+) -> None:
+    (reader,) = _readers(store, 1)
+    moved = reader.model_copy(update={"next_due": reader.next_due + timedelta(hours=2)})
+
+    def die_on_put(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "PutItem")
+
+    # The move to 09:00 dies after the new slot is marked: the reader stays at 07:00 and is planned.
+    store._table.meta.client.meta.events.register("before-call.dynamodb.PutItem", die_on_put)
+    with pytest.raises(ClientError):
+        store.save(moved)
+    store._table.meta.client.meta.events.unregister("before-call.dynamodb.PutItem", die_on_put)
+    assert [j.subscriber_id for j in _plan_hour(store, datetime(2026, 11, 23, 7, 10, tzinfo=UTC))] == [
+        reader.id
+    ]
+    stale = due_slot(reader.id, moved.next_due)
+    nine = occupied_slots_to_plan(store, datetime(2026, 11, 23, 9, 10, tzinfo=UTC))
+    assert stale in {job.slot for job in nine}
+    assert (
+        plan_slot(
+            store, SlotJob(slot=stale, before=CREATED.replace(day=24)), list, time_left=lambda: 300.0
+        ).jobs
+        == 0
+    )
+
+
+def test_a_day_of_the_schedule_invokes_plan_shard_only_for_occupied_slots(corpus, tmp_path) -> None:
+    """Three readers over a day of the local stack's schedule: PlanShard runs for their slots, by
+    the hour's own run, the catch-up runs after it and the midnight look-back; not for every slot."""
+    fixtures = SourceFixtures()
+    for day in ("2026-11-23", "2026-11-24", "2026-11-25"):
+        fixtures.hf_days[day] = corpus.write(tmp_path, day, corpus.items(day)[:2])
+    start = datetime(2026, 11, 24, 0, 30, tzinfo=UTC)
+    with LocalStack(domain="papers.example.org", start=start, fixtures=fixtures) as stack:
+        readers = [
+            stack.add_subscriber("ada@example.org", ReaderSettings(send_time=time(7, 0))),
+            stack.add_subscriber(
+                "bruno@example.de", ReaderSettings(send_time=time(7, 30), timezone="Europe/Berlin")
+            ),
+            stack.add_subscriber("chen@example.com", ReaderSettings(send_time=time(18, 0))),
+        ]
+        stack.advance(timedelta(hours=24))
+        plan_shards = sum(1 for _, name in stack.invocations if name == "PlanShardFunction")
+        digests = Counter(mail.to for mail in stack.mailbox.delivered if mail.kind == "digest")
+    occupied = {due_slot(r.id, r.next_due) for r in readers}
+    assert len(occupied) == 3
+    assert digests == Counter(r.email for r in readers)
+    assert plan_shards == len(occupied) * (1 + CATCH_UP_HOURS + 1)

@@ -1,4 +1,5 @@
-"""PlanDigests: hourly, settles claims SES has answered for, then fans the hour out into index slots."""
+"""PlanDigests: hourly, settles claims SES has answered for, then fans the hour out into the index
+slots that hold readers."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 
 from paperboy import clock, wiring
 from paperboy.claims import sweep
-from paperboy.planning import slots_to_plan
+from paperboy.planning import occupied_slots_to_plan
 from paperboy.queue import enqueue, queue_depth
 from paperboy.settings import Settings
 
@@ -38,7 +39,7 @@ class ScheduledRun(BaseModel):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     at = ScheduledRun.model_validate(event or {}).scheduled_time or clock.now()
     # The hour first: whatever the sweep meets, this hour's readers are on their way.
-    slots = slots_to_plan(at, SETTINGS.claim_safe_age)
+    slots = occupied_slots_to_plan(STORE, at, SETTINGS.claim_safe_age)
     calls = enqueue(SQS, SETTINGS.plan_queue_url, slots)
     metrics.add_metric(name="SlotsPlanned", unit=MetricUnit.Count, value=len(slots))
     swept = sweep(

@@ -106,6 +106,10 @@ class LocalStack:
         # The last Web page (status, HTML) a scenario click showed for each address.
         self.last_page: dict[str, tuple[int, str]] = {}
         self.streams: list[StreamMapping] = []
+        # One client per service for the stack's own calls: the schedule drains the queues and
+        # streams after every invocation, and a new client each time cost more than the calls.
+        self._clients: dict[str, Any] = {}
+        self._queue_urls: dict[str, str] = {}
 
     def __enter__(self) -> Self:
         self._exit.enter_context(_environment({**RUNTIME_ENVIRONMENT, "AWS_DEFAULT_REGION": REGION}))
@@ -161,6 +165,12 @@ class LocalStack:
     ) -> None:
         self._exit.close()
 
+    def client(self, service: str) -> Any:
+        """The stack's own client of `service` (not the handlers': faults and recordings skip it)."""
+        if service not in self._clients:
+            self._clients[service] = self.aws.client(service)
+        return self._clients[service]
+
     # -- invoking functions ------------------------------------------------------------------
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         self.invocations.append((self.now, logical_id))
@@ -201,7 +211,7 @@ class LocalStack:
             "responsePayload": {"errorMessage": error},
         }
         queue = self.template.resolve(failure["Destination"]).rsplit(":", 1)[1]
-        sqs = self.aws.client("sqs")
+        sqs = self.client("sqs")
         sqs.send_message(
             QueueUrl=sqs.get_queue_url(QueueName=queue)["QueueUrl"], MessageBody=json.dumps(record)
         )
@@ -215,7 +225,7 @@ class LocalStack:
         """Let everything in flight land: queued jobs, mail, and SES's events due by now."""
         self.drain_queues()
         self.mailbox.collect()
-        self.ses_events.dead_letter(self.aws.client("sqs"))
+        self.ses_events.dead_letter(self.client("sqs"))
         for logical_id, event in self.ses_events.due(self.now):
             self._invoke_async(logical_id, event)
 
@@ -247,7 +257,7 @@ class LocalStack:
         return delivered
 
     def _deliver_stream_batch(self, mapping: StreamMapping) -> int:
-        records = mapping.pending(self.aws.client("dynamodbstreams"))
+        records = mapping.pending(self.client("dynamodbstreams"))
         batch: list[dict[str, Any]] = []
         end = mapping.after
         for record in records:
@@ -287,8 +297,10 @@ class LocalStack:
     def _deliver_batch(self, logical: str, properties: dict[str, Any]) -> int:
         queue_arn = properties["Queue"]
         queue_name = queue_arn.rsplit(":", 1)[1]
-        sqs = self.aws.client("sqs")
-        url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        sqs = self.client("sqs")
+        url = self._queue_urls.get(queue_name) or self._queue_urls.setdefault(
+            queue_name, sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        )
         messages = sqs.receive_message(
             QueueUrl=url,
             MaxNumberOfMessages=min(int(properties.get("BatchSize", 10)), 10),
@@ -441,7 +453,7 @@ class LocalStack:
             for action in rule.get("Actions", []):
                 if "S3Action" in action:
                     s3 = action["S3Action"]
-                    self.aws.client("s3").put_object(
+                    self.client("s3").put_object(
                         Bucket=s3["BucketName"], Key=f"{s3.get('ObjectKeyPrefix', '')}{message_id}", Body=raw
                     )
                 elif "LambdaAction" in action:

@@ -1,6 +1,7 @@
 """Planning: which readers are due this hour, found through the sparse Due index, shard by shard.
 
-PlanDigests fans an hour out into one `SlotJob` per index slot (an hour's shard); each slot is
+PlanDigests fans an hour out into one `SlotJob` per index slot (an hour's shard) that holds readers,
+as the slots' occupancy marks say (a mark is written before any reader enters its slot); each slot is
 planned by an invocation of its own (PlanShard), page by page, and hands on what it has not read when
 its time runs short, so no slot is bounded by one invocation's timeout and no page is read twice by
 a healthy run. A run that dies is redelivered and plans its slot again: the jobs it queues twice are
@@ -68,6 +69,16 @@ def slots_to_plan(now: datetime, claim_safe_age: timedelta = timedelta(hours=1))
         for back in range(look_back, -1, -1)
         for slot in slots_of_hour(start - timedelta(hours=back))
     ]
+
+
+def occupied_slots_to_plan(
+    store: SubscriberStore, now: datetime, claim_safe_age: timedelta = timedelta(hours=1)
+) -> list[SlotJob]:
+    """The slots of `slots_to_plan` that may hold readers: those with an occupancy mark. A mark
+    left on a slot its readers have moved out of costs an empty PlanShard run, never a reader."""
+    slots = slots_to_plan(now, claim_safe_age)
+    marked = store.marked_slots([job.slot for job in slots])
+    return [job for job in slots if job.slot in marked]
 
 
 def plan_slot(

@@ -36,6 +36,14 @@ _FIRST_SEEN = (
 )
 
 
+# What `stored_rows` reads of a row: the fields a re-fetch may refresh (see `upsert`).
+_REFRESHABLE = ("id", "authors", *dict.fromkeys(name for names in _ALWAYS_FROM.values() for name in names))
+_COMPARED: dict[str, Any] = {
+    "ProjectionExpression": ", ".join(f"#{name}" for name in _REFRESHABLE),
+    "ExpressionAttributeNames": {f"#{name}": name for name in _REFRESHABLE},
+}
+
+
 def _to_item(paper: Paper) -> dict[str, Any]:
     item = paper.model_dump(mode="json")
     item["keywords"] = list(paper.keywords)
@@ -109,7 +117,9 @@ class PaperStore:
         client = self._table.meta.client
         unique = list(dict.fromkeys(paper_ids))
         for start in range(0, len(unique), 100):
-            request = {self._table.name: {"Keys": [{"id": pid} for pid in unique[start : start + 100]]}}
+            keys = [{"id": pid} for pid in unique[start : start + 100]]
+            # Only what `upsert` compares: the rows' vectors and abstracts are most of their bytes.
+            request = {self._table.name: {"Keys": keys, **_COMPARED}}
             while request:
                 response = client.batch_get_item(RequestItems=request)
                 # The resource's client (un)marshals attribute values itself.

@@ -4,6 +4,8 @@ pk `SUB#<id>`:   sk `PROFILE` (the Subscriber) and `DIGEST#<local date>` (one pe
 pk `EMAIL#<a>`:  sk `EMAIL` (makes an address belong to exactly one reader)
 pk `CONFIRM#<nonce>`: sk `CONFIRM` (commands a reader was asked to confirm)
 pk `INBOUND#<hash of sender and Message-ID>`: sk `INBOUND` (inbound mail already handled)
+pk `SLOT#<slot>`: sk `SLOT`, the slot's occupancy mark: written before any reader is put in the slot,
+                 never removed before its TTL, so the planner reads which slots hold readers.
 Index `Due`:     `due_slot` = "<UTC hour>#<shard>", present only while a digest is scheduled.
 Index `OpenClaims`: `claim_shard` + `claim_ms`, present only on a digest record whose mail may or
                  may not have left (claimed, SES's answer not yet recorded).
@@ -12,8 +14,10 @@ Index `OpenClaims`: `claim_shard` + `claim_ms`, present only on a digest record 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+import itertools
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -40,6 +44,11 @@ PENDING_LIFETIME = timedelta(days=7)
 # How long a handled Message-ID is remembered: SES retries and resends come within hours, and a
 # confirmation (48 hours) or a sign-up (7 days) is answered within this.
 INBOUND_RETENTION = timedelta(days=8)
+# A slot's mark lives this long past the slot's hour: well past the planner's deepest look-back
+# (planning.DEEP_CATCH_UP_HOURS), so no slot the planner reads loses its mark to the TTL.
+SLOT_MARK_LIFETIME = timedelta(days=7)
+# BatchGetItem's limit on keys per call.
+BATCH_GET_KEYS = 100
 
 
 class Conflict(Exception):
@@ -133,6 +142,15 @@ def _profile_item(subscriber: Subscriber) -> dict[str, Any]:
     return item
 
 
+def _slot_key(slot: str) -> dict[str, str]:
+    return {"pk": f"SLOT#{slot}", "sk": "SLOT"}
+
+
+def _slot_expiry(slot: str) -> int:
+    hour = datetime.strptime(slot.partition("#")[0], "%Y-%m-%dT%H").replace(tzinfo=UTC)
+    return int((hour + SLOT_MARK_LIFETIME).timestamp())
+
+
 def _digest_key(subscriber_id: str, period: date) -> dict[str, str]:
     return {"pk": _sub_key(subscriber_id), "sk": f"{DIGEST_PREFIX}{period.isoformat()}"}
 
@@ -199,6 +217,7 @@ class SubscriberStore:
             "subscriber_id": subscriber.id,
         }
         profile = _profile_item(subscriber)
+        self._mark_slot(profile)
         stale = self._table.get_item(Key={"pk": email_item["pk"], "sk": "EMAIL"}, ConsistentRead=True).get(
             "Item"
         )
@@ -292,9 +311,11 @@ class SubscriberStore:
     def save(self, subscriber: Subscriber) -> Subscriber:
         """Write a changed reader if nobody else wrote it since it was read (else Conflict)."""
         saved = subscriber.model_copy(update={"version": subscriber.version + 1})
+        profile = _profile_item(saved)
+        self._mark_slot(profile)
         try:
             self._table.put_item(
-                Item=_profile_item(saved),
+                Item=profile,
                 ConditionExpression="#version = :read",
                 ExpressionAttributeNames={"#version": "version"},
                 ExpressionAttributeValues={":read": subscriber.version},
@@ -432,6 +453,37 @@ class SubscriberStore:
             query["Limit"] = limit
         page = self._table.query(**query)
         return [_subscriber(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
+
+    def _mark_slot(self, profile: dict[str, Any]) -> None:
+        """Mark the slot a profile write is about to put its reader in, before the write: a reader
+        never sits in a slot the planner skips. A write that then fails leaves the mark on a slot
+        that may be empty, which costs one empty PlanShard run per planner run that reads it."""
+        slot = profile.get("due_slot")
+        if slot is not None:
+            self._table.update_item(
+                Key=_slot_key(slot),
+                UpdateExpression="SET expires_at = :expires",
+                ExpressionAttributeValues={":expires": _slot_expiry(slot)},
+            )
+
+    def marked_slots(self, slots: Sequence[str]) -> set[str]:
+        """Which of `slots` carry an occupancy mark: one BatchGetItem per hundred slots, no scan."""
+        marked: set[str] = set()
+        for start in range(0, len(slots), BATCH_GET_KEYS):
+            keys = [_slot_key(slot) for slot in slots[start : start + BATCH_GET_KEYS]]
+            request: dict[str, Any] = {
+                self._table.name: {"Keys": keys, "ConsistentRead": True, "ProjectionExpression": "pk"}
+            }
+            for attempt in itertools.count():
+                answer = self._client.batch_get_item(RequestItems=request)
+                found = answer.get("Responses", {}).get(self._table.name, [])
+                marked.update(item["pk"].removeprefix("SLOT#") for item in found)
+                request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                # Keys left unread under throttling: read them again, backing off as DynamoDB asks.
+                time.sleep(min(0.05 * 2**attempt, 2.0))
+        return marked
 
     def all(self) -> Iterator[Subscriber]:
         """Every reader (operator tools and the local stack's state; never on a hot path)."""
@@ -573,6 +625,8 @@ class SubscriberStore:
             }
         )
         digest_item = _digest_item(record)
+        profile = _profile_item(updated)
+        self._mark_slot(profile)
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -580,7 +634,7 @@ class SubscriberStore:
                     {
                         "Put": {
                             "TableName": self._table.name,
-                            "Item": _profile_item(updated),
+                            "Item": profile,
                             "ConditionExpression": "#version = :read",
                             "ExpressionAttributeNames": {"#version": "version"},
                             "ExpressionAttributeValues": {":read": subscriber.version},
