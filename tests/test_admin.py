@@ -122,3 +122,40 @@ def test_backfill_gives_papers_and_readers_stored_before_embedding_their_vectors
         assert set(ada.topic_vectors) == {"speech recognition", "robotics"} and ada.version == 0
         # Run again: nothing lacks a vector, nothing is touched.
         assert json.loads(command(admin, stack, "backfill", "--days", "2")[1]) == {"papers": 0, "readers": 0}
+
+
+def _slot_marks(stack) -> list[dict]:
+    table = stack.table("SubscribersTable")
+    return [item for item in _scan(table) if item["pk"].startswith("SLOT#")]
+
+
+def _scan(table) -> list[dict]:
+    items, scan = [], {}
+    while True:
+        page = table.scan(**scan)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_mark_slots_lets_the_planner_find_readers_scheduled_before_slot_marks(admin, stack):
+    # A deployment upgraded from a version without slot marks: readers due at 08:00, no marks.
+    table = stack.table("SubscribersTable")
+    marks = _slot_marks(stack)
+    assert marks
+    for mark in marks:
+        table.delete_item(Key={"pk": mark["pk"], "sk": mark["sk"]})
+    stack.advance(timedelta(hours=4))  # to 09:00: the 08:00 run plans nothing
+    assert [mail for mail in stack.mailbox.delivered if mail.kind == "digest"] == []
+    assert not any(name == "PlanShardFunction" for _, name in stack.invocations)
+
+    status, out = command(admin, stack, "mark-slots")
+    assert status == 0 and json.loads(out) == {"readers": 2, "slots": len(_slot_marks(stack))}
+    assert {mark["pk"] for mark in _slot_marks(stack)} == {mark["pk"] for mark in marks}
+    before = _scan(table)
+    assert command(admin, stack, "mark-slots")[1] == out and _scan(table) == before
+
+    stack.advance(timedelta(hours=1))  # the 09:00 run's catch-up plans the 08:00 slots
+    digests = sorted(mail.to for mail in stack.mailbox.delivered if mail.kind == "digest")
+    assert digests == ["ada@example.org", "bo@example.org"]

@@ -145,6 +145,19 @@ class Admin:
             clashes.append({"id": reader.id, "email": form, "held_by": holder.id if holder else ""})
         return {"moved": moved, "clashes": clashes}
 
+    def mark_slots(self) -> dict[str, int]:
+        """Mark the slot of every scheduled reader, as a profile write would. PlanDigests plans only
+        marked slots, and a deployment upgraded from a version without marks has readers in slots
+        nobody marked: run once right after the upgrade. Running it again changes nothing."""
+        readers = 0
+        slots: set[str] = set()
+        for slot in self.store.scheduled_slots():
+            readers += 1
+            slots.add(slot)
+        for slot in sorted(slots):
+            self.store.mark_slot(slot)
+        return {"readers": readers, "slots": len(slots)}
+
     def redrive_mail_events(self, now: datetime) -> dict[str, Any]:
         """Apply the SES events waiting in MailEvents' dead-letter queue (after fixing what failed)."""
         if not self.settings.mail_events_dlq_url:
@@ -255,6 +268,10 @@ def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = N
         help="move readers stored under an address as typed (Unicode domain) to its normalised form",
     )
     commands.add_parser(
+        "mark-slots",
+        help="once after upgrading to slot marks: mark the slot of every scheduled reader for PlanDigests",
+    )
+    commands.add_parser(
         "redrive-mail-events", help="apply the SES events in MailEvents' dead-letter queue, then delete them"
     )
     resend = commands.add_parser("resend", help="send a period's digest again, on purpose")
@@ -301,6 +318,8 @@ def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = N
             result = _row(admin.set_status(arguments.who, arguments.status, now))
         elif arguments.command == "normalise-addresses":
             result = admin.normalise_addresses()
+        elif arguments.command == "mark-slots":
+            result = admin.mark_slots()
         elif arguments.command == "redrive-mail-events":
             result = admin.redrive_mail_events(now)
         elif arguments.command == "backfill":

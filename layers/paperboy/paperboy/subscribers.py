@@ -217,7 +217,7 @@ class SubscriberStore:
             "subscriber_id": subscriber.id,
         }
         profile = _profile_item(subscriber)
-        self._mark_slot(profile)
+        self.mark_slot(profile.get("due_slot"))
         stale = self._table.get_item(Key={"pk": email_item["pk"], "sk": "EMAIL"}, ConsistentRead=True).get(
             "Item"
         )
@@ -312,7 +312,7 @@ class SubscriberStore:
         """Write a changed reader if nobody else wrote it since it was read (else Conflict)."""
         saved = subscriber.model_copy(update={"version": subscriber.version + 1})
         profile = _profile_item(saved)
-        self._mark_slot(profile)
+        self.mark_slot(profile.get("due_slot"))
         try:
             self._table.put_item(
                 Item=profile,
@@ -454,17 +454,28 @@ class SubscriberStore:
         page = self._table.query(**query)
         return [_subscriber(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
 
-    def _mark_slot(self, profile: dict[str, Any]) -> None:
-        """Mark the slot a profile write is about to put its reader in, before the write: a reader
-        never sits in a slot the planner skips. A write that then fails leaves the mark on a slot
-        that may be empty, which costs one empty PlanShard run per planner run that reads it."""
-        slot = profile.get("due_slot")
+    def mark_slot(self, slot: str | None) -> None:
+        """Mark the slot a profile write is about to put its reader in (None: no slot), before the
+        write: a reader never sits in a slot the planner skips. A write that then fails leaves the
+        mark on a slot that may be empty, which costs one empty PlanShard run per planner run that
+        reads it. Marking a marked slot again changes nothing."""
         if slot is not None:
             self._table.update_item(
                 Key=_slot_key(slot),
                 UpdateExpression="SET expires_at = :expires",
                 ExpressionAttributeValues={":expires": _slot_expiry(slot)},
             )
+
+    def scheduled_slots(self) -> Iterator[str]:
+        """The slot of every scheduled reader, one per reader: a scan of the sparse Due index, for
+        the operator's upgrade step (`admin mark-slots`); never on a hot path."""
+        scan: dict[str, Any] = {"IndexName": DUE_INDEX, "ProjectionExpression": "due_slot"}
+        while True:
+            page = self._table.scan(**scan)
+            yield from (item["due_slot"] for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return
+            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def marked_slots(self, slots: Sequence[str]) -> set[str]:
         """Which of `slots` carry an occupancy mark: one BatchGetItem per hundred slots, no scan."""
@@ -626,7 +637,7 @@ class SubscriberStore:
         )
         digest_item = _digest_item(record)
         profile = _profile_item(updated)
-        self._mark_slot(profile)
+        self.mark_slot(profile.get("due_slot"))
         try:
             self._client.transact_write_items(
                 TransactItems=[
