@@ -134,6 +134,8 @@ def test_every_command_from_an_unverified_reader_is_named_in_our_words():
         "SignupLimitPerClientPerHour": "100",
         "SignupLimitPerAddressPerDay": "100",
         "SignupLimitPerDomainPerDay": "100",
+        # One client may spend a tenth of the day's total: 100 here.
+        "SignupLimitTotalPerDay": "1000",
     }
     with LocalStack(domain=DOMAIN, start=START, fixtures=SourceFixtures(), parameters=limits) as stack:
         stack.add_subscriber(ADA, ReaderSettings())
