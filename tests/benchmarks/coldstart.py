@@ -120,6 +120,7 @@ def _events(stack: LocalStack, reader_id: str) -> dict[str, dict[str, Any]]:
             function_arn="cold",
             raw=raw,
             now=stack.now,
+            client="192.0.2.25",
         ),
         "MailEventsFunction": json.loads((EVENTS / "mail_events_bounce.json").read_text()),
     }
