@@ -7,8 +7,10 @@ next matching requests receive before the server answers normally again.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
+import xml.etree.ElementTree as ElementTree
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +19,14 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from local_stack.loopback import LoopbackServer
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+_ATOM = "{http://www.w3.org/2005/Atom}"
+ElementTree.register_namespace("", _ATOM.strip("{}"))
+ElementTree.register_namespace("arxiv", "http://arxiv.org/schemas/atom")
+ElementTree.register_namespace("opensearch", "http://a9.com/-/spec/opensearch/1.1/")
+# What arXiv's API accepts in id_list (a malformed id gets 400 and an Error entry).
+_API_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z][a-z\-]*(\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
 EMPTY_FEED = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<rss xmlns:arxiv="http://arxiv.org/schemas/atom" '
@@ -39,6 +49,8 @@ class Fault:
 class SourceFixtures:
     hf_days: dict[str, Path] = field(default_factory=dict)
     arxiv_feeds: dict[str, Path] = field(default_factory=dict)
+    # arXiv's search API: every entry it can answer, in one Atom feed (id_list and au: filter it).
+    arxiv_api: Path | None = FIXTURES / "arxiv_api" / "entries.xml"
     faults: deque[Fault] = field(default_factory=deque)
     requests: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -69,6 +81,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._daily_papers(parse_qs(url.query))
         elif url.path.startswith("/rss/"):
             self._feed(url.path.removeprefix("/rss/"))
+        elif url.path == "/api/query":
+            self._api_query(parse_qs(url.query))
         else:
             self._send(404, b'{"error": "not found"}')
 
@@ -90,6 +104,32 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.fixtures.arxiv_feeds.get(categories) or self.fixtures.arxiv_feeds.get("*")
         body = path.read_bytes() if path else EMPTY_FEED.encode()
         self._send(200, body, {"Content-Type": "application/rss+xml"})
+
+    def _api_query(self, query: dict[str, list[str]]) -> None:
+        """arXiv's API as it behaves: unknown ids are dropped, a malformed one is a 400 Error feed,
+        `au:"Name"` matches the author's name, newest first, up to max_results."""
+        ids = [i for i in query.get("id_list", [""])[0].split(",") if i]
+        if any(not _API_ID.match(paper_id) for paper_id in ids):
+            self._send(400, (FIXTURES / "arxiv_api" / "error.xml").read_bytes())
+            return
+        wanted = {re.sub(r"v\d+$", "", paper_id) for paper_id in ids}
+        author = re.fullmatch(r'au:"?([^"]*)"?', query.get("search_query", [""])[0].strip())
+        limit = int(query.get("max_results", ["10"])[0])
+        feed = ElementTree.parse(self.fixtures.arxiv_api).getroot() if self.fixtures.arxiv_api else None
+        entries = [] if feed is None else feed.findall(f"{_ATOM}entry")
+        kept = []
+        for entry in entries:
+            entry_id = re.sub(r"^.*?/abs/|v\d+$", "", entry.findtext(f"{_ATOM}id") or "")
+            names = {(a.findtext(f"{_ATOM}name") or "").lower() for a in entry.findall(f"{_ATOM}author")}
+            if (ids and entry_id in wanted) or (author and author.group(1).lower() in names):
+                kept.append(entry)
+        kept.sort(key=lambda entry: entry.findtext(f"{_ATOM}published") or "", reverse=bool(author))
+        if feed is not None:
+            for entry in entries:
+                feed.remove(entry)
+            feed.extend(kept[:limit])
+        body = ElementTree.tostring(feed, xml_declaration=True, encoding="utf-8") if feed is not None else b""
+        self._send(200, body, {"Content-Type": "application/atom+xml"})
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         try:
