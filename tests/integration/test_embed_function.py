@@ -22,7 +22,7 @@ from local_stack.streams import passes
 from local_stack.template import TEMPLATE
 from paperboy.papers.model import Paper
 from paperboy.papers.store import PaperStore
-from paperboy.readers.model import ReaderSettings, Status, Subscriber
+from paperboy.readers.model import LikedPaper, ReaderSettings, Status, Subscriber
 from paperboy.readers.store import SubscriberStore
 from paperboy.semantic import vectors
 from paperboy.semantic.embedding import paper_text
@@ -271,6 +271,30 @@ def test_removing_a_topic_prunes_its_vector_without_the_model(papers, store):
     assert indexer.apply([_reader_change(store, "2")]).readers == 1
     assert store.get("r1").topic_vectors == {"robotics": reader.topic_vectors["robotics"]}
     assert len(model.calls) == 1
+
+
+def test_liked_papers_get_the_papers_vectors_or_their_text_embedded(papers, store):
+    """`like`: a stored paper's vector is copied without the model; a paper stored just now (looked up
+    on arXiv, not embedded yet) has its text embedded; an unliked paper's vector goes."""
+    embedded = vectors.pack(vectors.normalise(np.ones((1, vectors.DIM)))[0])
+    papers.upsert(_paper("2611.1", "Embedded paper"), NOW)
+    papers.set_vector("2611.1", embedded, vectors.MODEL)
+    papers.upsert(_paper("2103.00020", "Just looked up"), NOW)
+    likes = (LikedPaper(id="2611.1", title="Embedded paper"), LikedPaper(id="2103.00020", title="Just"))
+    store.create(_reader(()).model_copy(update={"likes": likes}))
+    model = Model()
+    indexer = VectorIndexer(papers, store, model)
+    assert indexer.apply([_reader_change(store, "1")]).readers == 1
+    reader = store.get("r1")
+    assert reader.like_vectors["2611.1"] == embedded
+    assert model.calls == [[paper_text(papers.get("2103.00020"))]]
+    assert reader.like_vectors["2103.00020"] == vectors.pack(Model()(model.calls[0])[0])
+    # Its own write comes back on the stream: nothing to do.
+    assert indexer.apply([_reader_change(store, "2")]).skipped == 1
+    store.save(reader.model_copy(update={"likes": likes[:1]}))
+    assert indexer.apply([_reader_change(store, "3")]).readers == 1
+    assert set(store.get("r1").like_vectors) == {"2611.1"}
+    assert len(model.calls) == 1  # pruning needs no model
 
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

@@ -39,6 +39,7 @@ from functools import lru_cache
 import numpy as np
 import Stemmer
 
+from paperboy.digests.likes import LIKE_WEIGHT, nearness
 from paperboy.papers.model import Paper, Pick
 from paperboy.readers.model import Feedback, LikedPaper, ReaderSettings
 from paperboy.semantic import vectors
@@ -471,6 +472,12 @@ class RankingIndex:
     def _similar(self, liked: LikedPaper) -> np.ndarray:
         """Per paper, its likeness to a rated paper: the cosine of their vectors where both have one,
         else its BM25 score for the rated title over the best other candidate's."""
+        return self.likeness(liked)[0]
+
+    def likeness(self, liked: LikedPaper, vector: bytes | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per paper, its likeness to `liked` and whether that is a cosine (else lexical): the cosine
+        with `vector` or, for a paper among the candidates, its own; else BM25 for its title over the
+        best other candidate's."""
         own = self._number.get(liked.id)
         scores, _ = self._bm25(_query(liked.title))
         if own is not None:
@@ -478,9 +485,14 @@ class RankingIndex:
         lexical = scores / max(float(scores.max()) if len(scores) else 0.0, 1e-9)
         if own is not None:
             lexical[own] = 1.0
-            if self._has_vector[own]:
-                return np.where(self._has_vector, self._matrix @ self._matrix[own], lexical)
-        return lexical
+        target = None
+        if vector is not None:
+            target = vectors.unpack(vector)
+        elif own is not None and self._has_vector[own]:
+            target = self._matrix[own]
+        if target is None:
+            return lexical, np.zeros(len(self.papers), dtype=bool)
+        return np.where(self._has_vector, self._matrix @ target, lexical), self._has_vector
 
     def _feedback(
         self, feedback: Feedback, profile: np.ndarray | None
@@ -576,6 +588,8 @@ class RankingIndex:
         *,
         topic_vectors: Mapping[str, bytes] | None = None,
         profile_vector: bytes | None = None,
+        likes: Sequence[LikedPaper] = (),
+        like_vectors: Mapping[str, bytes] | None = None,
     ) -> list[Pick]:
         limit = settings.count if count is None else count
         if limit <= 0 or not self.papers:
@@ -590,7 +604,8 @@ class RankingIndex:
         profile = vectors.unpack(profile_vector) if profile_vector is not None else None
         rated = bool(feedback.more or feedback.less or profile is not None)
         focused = bool(topics or categories)
-        if not (focused or any(authors) or rated):
+        near = nearness(self, likes, like_vectors or {})
+        if not (focused or any(authors) or rated or near):
             return self._plain_trending(excluded, limit)
 
         pinned = {number for found in authors for number in found}
@@ -601,6 +616,17 @@ class RankingIndex:
                 relevance[list(numbers)] += CATEGORY_SCORE
             relevant = relevance > 0
             score = relevance * (1.0 + POPULARITY_LIFT * self._popularity)
+            if signal is not None:
+                score = score + FEEDBACK_WEIGHT * signal
+            if near is not None:
+                # Both signals: near a liked paper is relevant too, and nearness lifts a match.
+                relevant |= near.near
+                score = score + LIKE_WEIGHT * np.where(near.near, near.score, 0.0)
+        elif near is not None:
+            # Likes and no topics: the papers near them, not the trending list.
+            per_topic = []
+            relevant = near.near.copy()
+            score = near.score * (1.0 + POPULARITY_LIFT * self._popularity)
             if signal is not None:
                 score = score + FEEDBACK_WEIGHT * signal
         else:
@@ -627,11 +653,14 @@ class RankingIndex:
             reasons = [f"by {found[number]}" for found in authors if number in found]
             reasons += self._topic_reasons(number, per_topic)
             reasons += [f"in {category}" for category, numbers in categories if number in numbers]
-            if liked:
+            liked_reason = near.reason(number) if near is not None else None
+            if liked_reason is not None:
+                reasons.append(liked_reason)
+            elif liked:
                 source, similar = max(liked, key=lambda item: float(item[1][number]))
                 if similar[number] >= LIKENESS_SHOWN and source.id != paper.id:
                     reasons.append(f'like "{_short(source.title)}" you liked')
-            if not focused:
+            if not focused and near is None:
                 reasons.append(_upvotes(paper.upvotes))
             picks.append(self._pick(number, float(score[number]), tuple(reasons)))
         return picks
@@ -709,12 +738,22 @@ def rank(
     count: int | None = None,
     topic_vectors: Mapping[str, bytes] | None = None,
     profile_vector: bytes | None = None,
+    likes: Sequence[LikedPaper] = (),
+    like_vectors: Mapping[str, bytes] | None = None,
 ) -> list[Pick]:
     """The reader's picks from the indexed papers, best first, each with its reasons.
 
     `count` defaults to the reader's own; `exclude_ids` are papers already sent; `topic_vectors`
-    (by topic, as stored) and `profile_vector` are the reader's sentence vectors, where they have any.
+    (by topic, as stored) and `profile_vector` are the reader's sentence vectors, where they have any;
+    `likes` are the papers the reader named (never picked) and `like_vectors` their vectors by id.
     """
     return index.rank(
-        settings, feedback, exclude_ids, count, topic_vectors=topic_vectors, profile_vector=profile_vector
+        settings,
+        feedback,
+        {*exclude_ids, *(liked.id for liked in likes)},
+        count,
+        topic_vectors=topic_vectors,
+        profile_vector=profile_vector,
+        likes=likes,
+        like_vectors=like_vectors,
     )

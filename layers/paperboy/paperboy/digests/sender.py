@@ -139,6 +139,7 @@ class DigestSender:
     def pick(self, reader: Subscriber, now: datetime) -> list[Pick]:
         """The papers the reader's next digest holds, best first."""
         window = WEEKLY_WINDOW_DAYS if reader.settings.frequency is Frequency.WEEKLY else DAILY_WINDOW_DAYS
+        same_model = reader.vector_model == vectors.MODEL
         return rank(
             self.pool.index(now, window),
             reader.settings,
@@ -151,6 +152,8 @@ class DigestSender:
             if reader.vector_model == vectors.MODEL
             else {},
             profile_vector=reader.profile_vector,
+            likes=reader.likes,
+            like_vectors=reader.like_vectors if same_model else {},
         )
 
     def also_trending(self, reader: Subscriber, now: datetime, picks: list[Pick]) -> list[Pick]:
@@ -159,7 +162,11 @@ class DigestSender:
         settings = reader.settings
         if not picks or not settings.trending or not (settings.topics or settings.categories):
             return []
-        shown = {*reader.recent_papers, *(pick.paper.id for pick in picks)}
+        shown = {
+            *reader.recent_papers,
+            *(pick.paper.id for pick in picks),
+            *(like.id for like in reader.likes),
+        }
         return self.pool.index(now, DAILY_WINDOW_DAYS).also_trending(settings, shown, ALSO_TRENDING)
 
     def picks_by_id(self, paper_ids: list[str], reason: str) -> list[Pick]:

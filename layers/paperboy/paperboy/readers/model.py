@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_TOPICS = 20
 MAX_FEEDBACK = 30
+# Papers a reader named (`like`, `me:`): enough to describe a research profile, few enough to list.
+MAX_LIKES = 50
 
 
 class Status(StrEnum):
@@ -91,13 +93,16 @@ def _clean_terms(values: object, split: bool = False) -> object:
 
 
 class LikedPaper(BaseModel):
-    """A paper a reader answered `more N` or `less N` about, kept for ranking future papers."""
+    """A paper a reader rated (`more N`, `less N`) or named (`like <id>`, `me: <name>`), kept for
+    ranking future papers."""
 
     model_config = ConfigDict(frozen=True)
 
     id: str
     title: str
     keywords: tuple[str, ...] = ()
+    # The author followed with `me:` whose paper this is: `unfollow` takes it out again.
+    author: str = ""
 
 
 class ReaderSettings(BaseModel):
@@ -187,5 +192,9 @@ class Subscriber(BaseModel):
     # The reader's Rocchio profile (`more N` / `less N` move it over the rated papers' stored vectors),
     # packed by `vectors.pack`; None until the first rating of a paper that has a vector.
     profile_vector: bytes | None = None
+    # Papers the reader named (`like`, `me:`), oldest first and never sent to them; the Embed function
+    # gives each a vector in `like_vectors` (by paper id), which ranking folds into the profile.
+    likes: tuple[LikedPaper, ...] = ()
+    like_vectors: dict[str, bytes] = Field(default_factory=dict)
     # Optimistic-locking counter: every write is conditional on the version read.
     version: int = 0

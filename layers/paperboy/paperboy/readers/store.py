@@ -134,6 +134,7 @@ def _profile_item(subscriber: Subscriber) -> dict[str, Any]:
         item["expires_at"] = int(expires.timestamp())
     # Stored as DynamoDB Binary, not as the base64 text a JSON dump makes of bytes.
     item["topic_vectors"] = {topic: Binary(vector) for topic, vector in subscriber.topic_vectors.items()}
+    item["like_vectors"] = {paper: Binary(vector) for paper, vector in subscriber.like_vectors.items()}
     if subscriber.profile_vector is not None:
         item["profile_vector"] = Binary(subscriber.profile_vector)
     scheduled = subscriber.next_due is not None and subscriber.status in (Status.ACTIVE, Status.PAUSED)
@@ -350,6 +351,38 @@ class SubscriberStore:
                     ":model": model,
                     ":topics": list(topics),
                 },
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def set_like_vectors(
+        self, subscriber_id: str, vectors: dict[str, bytes], gone: Sequence[str], model: str
+    ) -> bool:
+        """Store vectors of papers the reader liked and drop those of papers no longer liked (False
+        if the reader is gone). Each paper's vector is its own, so no condition on the likes is
+        needed: a vector written for a paper unliked meanwhile is dropped by the next change."""
+        names: dict[str, str] = {"#likes": "like_vectors", "#model": "vector_model"}
+        values: dict[str, Any] = {":model": model}
+        sets = ["#model = if_not_exists(#model, :model)"]
+        for number, (paper_id, vector) in enumerate(vectors.items()):
+            names[f"#p{number}"] = paper_id
+            values[f":v{number}"] = Binary(vector)
+            sets.append(f"#likes.#p{number} = :v{number}")
+        removes = []
+        for number, paper_id in enumerate(gone):
+            names[f"#g{number}"] = paper_id
+            removes.append(f"#likes.#g{number}")
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            self._table.update_item(
+                Key={"pk": _sub_key(subscriber_id), "sk": PROFILE},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(pk) AND attribute_exists(#likes)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if _conditional_failed(error):

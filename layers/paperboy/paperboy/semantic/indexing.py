@@ -2,7 +2,10 @@
 
 A paper is embedded (title + abstract) when a change shows it without a vector of the current
 model; a reader's topics when a change shows a topic without one, or vectors of topics the reader no
-longer has. The vectors are written back with conditions that never undo a concurrent change, and
+longer has; a reader's liked papers (`like`, `me:`) when a change shows one without a vector: the
+paper's stored vector is copied, or its stored text embedded (a paper just looked up on arXiv may not
+have its own vector yet; the title alone when the row has expired).
+The vectors are written back with conditions that never undo a concurrent change, and
 the write itself comes back on the stream showing nothing left to do: it is skipped, so there is no
 loop. Everything one batch needs is embedded in one call to the model.
 """
@@ -63,6 +66,15 @@ class _ReaderJob:
     sequences: list[str]
 
 
+@dataclass
+class _LikesJob:
+    subscriber_id: str
+    # Liked paper id -> its stored vector (bytes) or the text to embed (str).
+    missing: dict[str, bytes | str]
+    gone: list[str]
+    sequences: list[str]
+
+
 def paper_needs_vector(image: dict[str, Any]) -> bool:
     return "title" in image and (image.get("vector") is None or image.get("vector_model") != MODEL)
 
@@ -75,6 +87,14 @@ def reader_vectors(image: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, by
     return topics, kept, [topic for topic in topics if topic not in kept]
 
 
+def reader_likes(image: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(liked papers lacking a vector, vectors of papers no longer liked) of a reader's PROFILE item."""
+    liked = list(dict.fromkeys(str(like.get("id")) for like in image.get("likes") or () if like.get("id")))
+    model = image.get("vector_model")
+    stored = set(image.get("like_vectors") or {}) if model in (None, "", MODEL) else set()
+    return [paper for paper in liked if paper not in stored], sorted(stored - set(liked))
+
+
 class VectorIndexer:
     def __init__(self, papers: PaperStore, subscribers: SubscriberStore, embed: Embed) -> None:
         self._papers = papers
@@ -84,11 +104,12 @@ class VectorIndexer:
 
     def apply(self, changes: Sequence[Change]) -> Outcome:
         outcome = Outcome()
-        paper_jobs, reader_jobs = self._plan(changes, outcome)
+        paper_jobs, reader_jobs, likes_jobs = self._plan(changes, outcome)
         texts = list(
             dict.fromkeys(
                 [job.text for job in paper_jobs.values()]
                 + [topic for job in reader_jobs.values() for topic in job.missing]
+                + [text for job in likes_jobs for text in job.missing.values() if isinstance(text, str)]
             )
         )
         # A reader who only removed topics needs a write but no model.
@@ -112,11 +133,24 @@ class VectorIndexer:
                 continue
             outcome.readers += stored
             outcome.superseded += not stored
+        for likes in likes_jobs:
+            found = {
+                paper: known if isinstance(known, bytes) else vectors[known]
+                for paper, known in likes.missing.items()
+            }
+            try:
+                stored = self._subscribers.set_like_vectors(likes.subscriber_id, found, likes.gone, MODEL)
+            except (ClientError, BotoCoreError):  # reported for this record: the stream retries it
+                outcome.failed.extend(likes.sequences)
+                continue
+            if likes.subscriber_id not in reader_jobs:
+                outcome.readers += stored
+            outcome.superseded += not stored
         return outcome
 
     def _plan(
         self, changes: Sequence[Change], outcome: Outcome
-    ) -> tuple[dict[str, _PaperJob], dict[str, _ReaderJob]]:
+    ) -> tuple[dict[str, _PaperJob], dict[str, _ReaderJob], list[_LikesJob]]:
         """What the batch needs, from the latest image of each item (earlier ones are superseded)."""
         latest: dict[tuple[str, str], tuple[Change, list[str]]] = {}
         for change in changes:
@@ -128,6 +162,7 @@ class VectorIndexer:
             latest[key] = (change, [*sequences, change.sequence])
         papers: dict[str, _PaperJob] = {}
         readers: dict[str, _ReaderJob] = {}
+        likes: list[_LikesJob] = []
         for (table, item_id), (change, sequences) in latest.items():
             image = change.image or {}
             if table == "papers" and paper_needs_vector(image):
@@ -136,11 +171,27 @@ class VectorIndexer:
             if table == "subscribers":
                 topics, kept, missing = reader_vectors(image)
                 stale = set(image.get("topic_vectors") or {}) - set(kept)
+                lacking, gone = reader_likes(image)
+                if lacking or gone:
+                    titles = {str(like.get("id")): str(like.get("title") or "") for like in image["likes"]}
+                    wanted = {paper: self._liked(paper, titles.get(paper, paper)) for paper in lacking}
+                    likes.append(_LikesJob(item_id, wanted, gone, sequences))
                 if missing or stale:
                     readers[item_id] = _ReaderJob(item_id, topics, kept, missing, sequences)
                     continue
+                if lacking or gone:
+                    continue
             outcome.skipped += len(sequences)
-        return papers, readers
+        return papers, readers, likes
+
+    def _liked(self, paper_id: str, title: str) -> bytes | str:
+        """A liked paper's stored vector, else the text to embed for it."""
+        paper = self._papers.get(paper_id)
+        if paper is None:
+            return title
+        if paper.vector is not None and paper.vector_model == MODEL:
+            return paper.vector
+        return paper_text(paper)
 
 
 def _item_key(change: Change) -> tuple[str, str] | None:
