@@ -135,6 +135,7 @@ class LocalStack:
                 "AlarmEmail": f"operator@{self.domain}",
                 "HuggingFaceBaseUrl": sources.url,
                 "ArxivBaseUrl": sources.url,
+                "ArxivApiBaseUrl": sources.url,
                 # moto never throttles and a local run must not crawl: pace as a large account would.
                 "SesMaxSendRate": "10000",
                 **self._parameters,

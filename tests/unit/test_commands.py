@@ -114,7 +114,25 @@ def kinds(text: str) -> list[CommandKind]:
         ("stop following Yann LeCun", K.UNFOLLOW, {"terms": ("Yann LeCun",)}),
         ("more 2", K.MORE, {"number": 2}),
         ("More #2", K.MORE, {"number": 2}),
-        ("more like 2", K.MORE, {"number": 2}),
+        # `more like N` answers with papers like N at once (and counts as `more N`, inbox).
+        ("more like 2", K.MORE_LIKE, {"number": 2}),
+        ("More like this: 2", K.MORE_LIKE, {"number": 2}),
+        ("like 2", K.MORE, {"number": 2}),
+        ("like 2611.10021 2611.10033", K.LIKE, {"terms": ("2611.10021", "2611.10033")}),
+        (
+            "Like: https://arxiv.org/abs/2611.10021v2, huggingface.co/papers/2103.00020",
+            K.LIKE,
+            {"terms": ("2611.10021", "2103.00020")},
+        ),
+        ("unlike 2611.10021", K.UNLIKE, {"terms": ("2611.10021",)}),
+        ("likes", K.LIKES, {}),
+        ("show my likes", K.LIKES, {}),
+        ("me: Ada Lovelace", K.ME, {"terms": ("Ada Lovelace",)}),
+        ("sections off", K.SECTIONS, {"on": False}),
+        ("Sections: on please", K.SECTIONS, {"on": True}),
+        ("I like it", None, {}),
+        ("like this one", None, {}),
+        ("me too", None, {}),
         ("less 3", K.LESS, {"number": 3}),
         ("fewer like #3", K.LESS, {"number": 3}),
         ("count 5", K.COUNT, {"number": 5}),
@@ -205,6 +223,14 @@ def test_a_line_means(line, kind, fields):
 )
 def test_small_misspellings_of_command_words_are_forgiven(typo, kind):
     assert one(typo).kind is kind
+
+
+def test_papers_from_other_sites_or_too_many_are_refused_with_the_reason():
+    other = parse_commands("like https://example.com/abs/2611.10021", today=TODAY)
+    assert other.commands == []
+    assert "is not an arXiv id or an arxiv.org or huggingface.co/papers link" in other.rejected[0]
+    many = parse_commands("like " + " ".join(f"2611.{10000 + n}" for n in range(150)), today=TODAY)
+    assert many.commands == [] and "at most 20 papers at a time" in many.rejected[0]
 
 
 def test_a_misspelling_never_shadows_a_correctly_typed_command():

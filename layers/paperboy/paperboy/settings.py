@@ -46,6 +46,11 @@ class Settings(BaseModel):
     hf_base_url: str = "https://huggingface.co"
     arxiv_base_url: str = "https://rss.arxiv.org"
     arxiv_categories: list[str] = Field(default_factory=list)
+    # arXiv's search API, asked by InboundMail for papers a reader names (`like`, `me:`) while the
+    # reader waits for the answer: a short timeout and one retry keep a reply within its timeout.
+    arxiv_api_base_url: str = "https://export.arxiv.org"
+    arxiv_api_timeout_seconds: float = 8.0
+    arxiv_api_retries: int = 1
     # Papers stay fetchable for ranking this many days; older rows expire by TTL.
     paper_retention_days: int = 30
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from paperboy.digests.sender import DigestSender
     from paperboy.mail.inbound.inbox import Inbox
     from paperboy.mail.outbound.mailer import Mailer
+    from paperboy.papers.lookup import PaperLookup
     from paperboy.papers.sources.http import HttpClient
     from paperboy.papers.store import PaperStore
     from paperboy.readers.limits import Limiter
@@ -58,6 +59,21 @@ def http_client(settings: Settings) -> HttpClient:
         retries=settings.http_retries,
         backoff=settings.http_backoff_seconds,
     )
+
+
+def paper_lookup(settings: Settings, tables: Any = None) -> PaperLookup:
+    """arXiv's API for InboundMail: the sources' HTTP client with the reply's own budget (a reader
+    waits; a rate limit's long Retry-After is not waited out, the reader is told to try later)."""
+    from paperboy.papers.lookup import PaperLookup
+    from paperboy.papers.sources.http import HttpClient
+
+    client = HttpClient(
+        timeout=settings.arxiv_api_timeout_seconds,
+        retries=settings.arxiv_api_retries,
+        backoff=settings.http_backoff_seconds,
+        max_wait=settings.arxiv_api_timeout_seconds,
+    )
+    return PaperLookup(paper_store(settings, tables), client, settings.arxiv_api_base_url)
 
 
 def signer(settings: Settings) -> Signer:
@@ -130,6 +146,7 @@ def inbox(settings: Settings, tables: Any = None, key_signer: Signer | None = No
         links=links(settings, key_signer),
         signer=key_signer,
         limiter=limiter(settings, tables),
+        lookup=paper_lookup(settings, tables),
     )
 
 

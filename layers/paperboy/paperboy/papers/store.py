@@ -111,6 +111,24 @@ class PaperStore:
             return "new"
         return "updated" if _changed(old, item, refreshed) else "unchanged"
 
+    def put_reference(self, paper: Paper, now: datetime) -> bool:
+        """Store a paper a reader named (`like`, `me:`) so that Embed gives it a vector, unless it is
+        stored already (False). Without upvotes it stays out of the sparse ByDay index: a paper one
+        reader liked is not a candidate for everyone's digest (a source that features it later sets
+        its votes, and it joins its day like any other)."""
+        item = _to_item(paper)
+        for field in ("upvotes", "comments"):
+            item.pop(field, None)
+        item["first_seen"] = now.isoformat()
+        item["expires_at"] = int((now + self._retention).timestamp())
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(id)")
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def stored_rows(self, paper_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Current rows of these papers, read in batches of 100 (one read per hour, not one write)."""
         rows: dict[str, dict[str, Any]] = {}

@@ -124,6 +124,8 @@ class ReaderSettings(BaseModel):
     quiet_days: bool = False
     # "Also trending": the day's most upvoted papers below a topic reader's picks.
     trending: bool = True
+    # A reader with two or more topics gets the digest in one section per topic.
+    sections: bool = True
 
     _topics = field_validator("topics", mode="before")(
         classmethod(lambda cls, value: _clean_terms(value, True))

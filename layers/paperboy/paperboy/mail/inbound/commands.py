@@ -26,6 +26,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from paperboy.papers.sources.arxiv_api import MAX_IDS, parse_ids
 from paperboy.readers.model import (
     MAX_TOPIC,
     MAX_TOPICS,
@@ -61,7 +62,13 @@ class CommandKind(StrEnum):
     FOLLOW = "follow"
     UNFOLLOW = "unfollow"
     MORE = "more"
+    MORE_LIKE = "more_like"
     LESS = "less"
+    LIKE = "like"
+    UNLIKE = "unlike"
+    LIKES = "likes"
+    ME = "me"
+    SECTIONS = "sections"
     COUNT = "count"
     TIME = "time"
     TIMEZONE = "timezone"
@@ -453,14 +460,53 @@ def _pause(rest: str, context: _Context) -> list[Command]:
 
 def _feedback(kind: CommandKind) -> _Parse:
     def parse(rest: str, context: _Context) -> list[Command]:
-        value = re.sub(r"^(like|of|about)\s+", "", _value(rest).lower())
+        value = re.sub(r"^(like|of|about|this)\b[\s:]*", "", _value(rest).lower())
         pieces = [p for p in re.split(r"\s*(?:,|;|\band\b|&|\s)\s*", value) if p]
         numbers = [_integer(piece) for piece in pieces]
         if not numbers or any(n is None or not 1 <= n <= MAX_COUNT for n in numbers):
-            raise _Reject(f"give the paper's number in the digest, e.g. “{kind.value} 2”")
+            raise _Reject(f"give the paper's number in the digest, e.g. “{kind.value.replace('_', ' ')} 2”")
         return [context.command(kind, number=n) for n in dict.fromkeys(numbers)]
 
     return parse
+
+
+def _like(rest: str, context: _Context) -> list[Command]:
+    """`like 2` rates paper 2 of the digest (as `more 2`); `like 2611.10021 arxiv.org/abs/...` names
+    papers by arXiv id or page."""
+    value = _value(rest)
+    if _nothing(value):
+        return [context.command(CommandKind.LIKES)]  # "likes", "show my likes"
+    if all(_integer(piece) is not None for piece in re.split(r"[\s,;&]+|\band\b", value) if piece):
+        return _feedback(CommandKind.MORE)(rest, context)
+    return _papers(CommandKind.LIKE)(rest, context)
+
+
+def _papers(kind: CommandKind) -> _Parse:
+    def parse(rest: str, context: _Context) -> list[Command]:
+        parsed = parse_ids(_value(rest))
+        if not any(ch.isdigit() for ch in rest):
+            raise _Reject("")  # "I like it", "like this one": prose, not a paper named
+        if parsed.refused:
+            shown = clean(parsed.refused[0], 60)
+            raise _Reject(f"“{shown}” is not an arXiv id or an arxiv.org or huggingface.co/papers link")
+        if not parsed.ids:
+            raise _Reject(f"give arXiv ids or links, e.g. “{kind.value} 2611.10021”")
+        if len(parsed.ids) > MAX_IDS:
+            raise _Reject(f"at most {MAX_IDS} papers at a time")
+        return [context.command(kind, terms=parsed.ids)]
+
+    return parse
+
+
+def _me(rest: str, context: _Context) -> list[Command]:
+    (name,) = _terms(_value(rest), what="name", splitter=lambda text: [text]) or ("",)
+    if not name or _NOT_AUTHOR.search(name) or len(name.split()) > 6:
+        raise _Reject("give your name as on arXiv, e.g. “me: Ada Lovelace”")
+    return [context.command(CommandKind.ME, terms=(name,))]
+
+
+def _sections(rest: str, context: _Context) -> list[Command]:
+    return [context.command(CommandKind.SECTIONS, on=_on_off(rest))]
 
 
 def _count(rest: str, context: _Context) -> list[Command]:
@@ -590,7 +636,16 @@ _RULES: dict[str, _Rule] = {
         ("unfollow", "un follow", "unfollow author", "stop following", "remove author"),
         _Rule(_listing(_K.UNFOLLOW, "author")),
     ),
-    **dict.fromkeys(("more", "more like", "like"), _Rule(_feedback(_K.MORE))),
+    "more": _Rule(_feedback(_K.MORE)),
+    "more like": _Rule(_feedback(_K.MORE_LIKE)),
+    **dict.fromkeys(("like", "like paper"), _Rule(_like)),
+    **dict.fromkeys(("unlike", "un like", "remove like"), _Rule(_papers(_K.UNLIKE))),
+    **dict.fromkeys(
+        ("my like", "show like", "show my like", "list like", "list my like", "liked paper"),
+        _Rule(_bare(_K.LIKES)),
+    ),
+    **dict.fromkeys(("me", "my name"), _Rule(_me, needs_separator=True)),
+    **dict.fromkeys(("section", "topic section", "sections by topic"), _Rule(_sections)),
     **dict.fromkeys(("less", "less like", "fewer", "fewer like", "dislike"), _Rule(_feedback(_K.LESS))),
     **dict.fromkeys(("count", "number of paper", "paper per digest"), _Rule(_count)),
     **dict.fromkeys(("time", "send time", "delivery time", "send at", "deliver at"), _Rule(_time)),
@@ -645,6 +700,7 @@ _FORGIVEN = frozenset(
         "setting",
         "unfollow",
         "weekly",
+        "section",
     }
 )
 # "stop" ends reading in Mailman; "end" does here, before a signature without "-- ".
@@ -867,6 +923,9 @@ def _change(settings: ReaderSettings, command: Command) -> _Update | None:
         return {"format": command.format}, described
     if kind is _K.QUIET_DAYS and command.on is not None:
         return {"quiet_days": command.on}, f"quiet-day notes {'on' if command.on else 'off'}"
+    if kind is _K.SECTIONS and command.on is not None:
+        shown = "on: with two or more topics, one section per topic" if command.on else "off: one list"
+        return {"sections": command.on}, f"sections {shown}"
     if kind is _K.TRENDING and command.on is not None:
         shown = "on: the day's top papers follow your picks" if command.on else "off"
         return {"trending": command.on}, f"“Also trending” section {shown}"
@@ -902,6 +961,11 @@ To never see papers about something: exclude: medical imaging (undo: unexclude m
 To draw from arXiv categories: categories: cs.CL, cs.RO
 To always get an author's papers: follow Yann LeCun (undo: unfollow Yann LeCun)
 To rate a paper of the digest you answer: more 2 / less 3
+To get papers close to one of the digest now: more like 2
+To say what you read: like 2611.10021 (ids or arxiv.org / huggingface.co links; undo: unlike 2611.10021)
+To see the papers you liked: likes
+To follow yourself and seed your profile with your papers: me: Ada Lovelace (undo: unfollow Ada Lovelace)
+To group a digest of several topics by topic: sections on (or off)
 To get more or fewer papers: count 5 (1 to 25)
 To choose when it comes: time 7:30 / timezone Europe/Berlin
 To choose how often: daily / weekly / weekly friday

@@ -43,14 +43,26 @@ from paperboy.mail.inbound.consent import Answer
 from paperboy.mail.inbound.message import InboundMessage
 from paperboy.mail.outbound.mailer import Mailer, OutboundMail
 from paperboy.mail.outbound.render import NoticeView, Renderer, settings_summary
+from paperboy.papers.lookup import PaperLookup
+from paperboy.papers.sources.http import FetchError
 from paperboy.papers.store import PaperStore
 from paperboy.readers import lifecycle as subscriptions
+from paperboy.readers.likes import liked, unliked
 from paperboy.readers.limits import UNKNOWN_MAIL_CLIENT, Limiter
 from paperboy.readers.model import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
-from paperboy.readers.store import PENDING_LIFETIME, DigestRecord, SubscriberStore, pending_expiry
+from paperboy.readers.store import (
+    PENDING_LIFETIME,
+    RECENT_PAPERS,
+    DigestRecord,
+    SubscriberStore,
+    pending_expiry,
+)
 from paperboy.readers.tokens import Links, Purpose, Signer, new_subscriber_id
 
 CONFIRM_LIFETIME = timedelta(hours=48)
+# `more like N`: this many papers at most, from this many days.
+MORE_LIKE = 5
+MORE_LIKE_DAYS = 7
 
 
 class Verdicts(BaseModel):
@@ -122,6 +134,8 @@ class Inbox:
     links: Links
     signer: Signer
     limiter: Limiter
+    # arXiv's API, for papers a reader names that are not stored (`like`, `me:`); None: not reachable.
+    lookup: PaperLookup | None = None
 
     def handle(self, received: Received, now: datetime) -> Result:
         message = received.message
@@ -238,6 +252,8 @@ class Inbox:
             not_understood = []
         changes: list[str] = []
         mails: list[str] = []
+        # Lists a command asked for (`likes`, `more like 2`, what `me:` found), after the changes.
+        listed: list[str] = []
         wants_settings = wants_help = False
         for command in commands:
             kind = command.kind
@@ -270,6 +286,27 @@ class Inbox:
                 )
             elif kind in (CommandKind.MORE, CommandKind.LESS):
                 changes.append(self._feedback(reader, command, message, now))
+            elif kind is CommandKind.MORE_LIKE:
+                changes.append(
+                    self._feedback(
+                        reader, command.model_copy(update={"kind": CommandKind.MORE}), message, now
+                    )
+                )
+                listed.extend(self._more_like(reader, command, message, now))
+            elif kind is CommandKind.LIKE:
+                changes.append(self._like(reader, command, now))
+            elif kind is CommandKind.UNLIKE:
+                changes.append(self._unlike(reader, command))
+            elif kind is CommandKind.ME:
+                change, found = self._me(reader, command, now)
+                changes.append(change)
+                listed.extend(found)
+            elif kind is CommandKind.UNFOLLOW:
+                # The papers `me:` liked for a name go with it (the settings change follows below).
+                for name in command.terms:
+                    self._unlike(reader, command, author=name)
+            elif kind is CommandKind.LIKES:
+                listed.extend(self._likes_list(reader))
             elif kind is CommandKind.SETTINGS:
                 wants_settings = True
             elif kind is CommandKind.HELP:
@@ -284,7 +321,7 @@ class Inbox:
             _, described = apply(reader.settings, settings_commands)
             subscriptions.change(self.store, reader.id, edit)
             changes.extend(described)
-        if not changes and not wants_settings and not wants_help:
+        if not changes and not wants_settings and not wants_help and not listed:
             mails.append(
                 self._send(reader, "help", message, echo=echo, not_understood=not_understood, with_help=True)
             )
@@ -297,11 +334,129 @@ class Inbox:
                 message,
                 echo=echo,
                 changes=changes,
+                listed=listed,
                 not_understood=[line for line in not_understood if not _PLEASANTRY.match(line)],
                 with_help=wants_help or bool(not_understood),
             )
         )
-        return Result(action=Action.APPLIED if changes else Action.HELP, mails=mails)
+        return Result(action=Action.APPLIED if changes or listed else Action.HELP, mails=mails)
+
+    # -- papers a reader names ----------------------------------------------------------------------
+    def _like(self, reader: Subscriber, command: Command, now: datetime) -> str:
+        """Stored papers are liked at once; the others are looked up on arXiv (one request) and stored,
+        and Embed gives each its vector. Unknown ids are named; nothing else changes for them."""
+        ids = command.terms
+        if self.lookup is None:
+            found_papers = [paper for paper_id in ids if (paper := self.papers.get(paper_id)) is not None]
+            missing: list[str] = []
+            unreachable = [paper_id for paper_id in ids if paper_id not in {p.id for p in found_papers}]
+        else:
+            found = self.lookup.by_ids(ids, now)
+            found_papers, missing, unreachable = found.papers, found.missing, found.unreachable
+        if found_papers:
+            subscriptions.change(self.store, reader.id, lambda current: liked(current, found_papers))
+        said = []
+        if found_papers:
+            titles = "; ".join(f"“{paper.display_title}” ({paper.id})" for paper in found_papers)
+            said.append(f"liked: {titles}. Papers close to them now rank higher, and these are never sent")
+        if missing:
+            said.append(f"arXiv has no paper {', '.join(missing)}: nothing changed for it")
+        if unreachable:
+            said.append(f"arXiv could not be reached for {', '.join(unreachable)}: please try again later")
+        return "; ".join(said)
+
+    def _unlike(self, reader: Subscriber, command: Command, author: str = "") -> str:
+        gone: list[LikedPaper] = []
+
+        def edit(current: Subscriber) -> Subscriber:
+            updated, removed = unliked(current, () if author else command.terms, author)
+            gone[:] = removed
+            return updated
+
+        subscriptions.change(self.store, reader.id, edit)
+        missing = [paper_id for paper_id in command.terms if paper_id not in {like.id for like in gone}]
+        said = [f"no longer liked: {'; '.join(f'“{like.title}”' for like in gone)}"] if gone else []
+        if missing and not author:
+            said.append(f"{', '.join(missing)} was not among your liked papers")
+        return "; ".join(said)
+
+    def _me(self, reader: Subscriber, command: Command, now: datetime) -> tuple[str, list[str]]:
+        """Follow the author and like their newest arXiv papers; list them, so that a reader with a
+        common name sees whose papers they got and can `unlike` or `unfollow`."""
+        (name,) = command.terms
+        try:
+            papers = self.lookup.by_author(name, now) if self.lookup is not None else None
+        except FetchError:
+            papers = None
+        if papers is None:
+            return f"arXiv could not be reached to find papers by {name}: please try again later", []
+        follow = Command(kind=CommandKind.FOLLOW, line=command.line, terms=(name,))
+
+        def edit(current: Subscriber) -> Subscriber:
+            settings, _ = apply(current.settings, [follow])
+            return liked(current.model_copy(update={"settings": settings}), papers, author=name)
+
+        subscriptions.change(self.store, reader.id, edit)
+        if not papers:
+            return f"you follow {name}; arXiv has no papers under that name, so no paper was liked", []
+        return (
+            f"you follow {name}, and their {len(papers)} newest arXiv papers seed your profile "
+            f"(not yours? reply “unfollow {name}”, or “unlike <id>” for one paper)",
+            [f"Papers by {name} on arXiv:", *[f"  {p.display_title} ({p.id})" for p in papers]],
+        )
+
+    def _likes_list(self, reader: Subscriber) -> list[str]:
+        current = self.store.get(reader.id) or reader
+        if not current.likes:
+            return ["You have liked no papers yet. Reply “like 2611.10021” with arXiv ids or links."]
+        return [
+            f"The {len(current.likes)} papers you liked, newest first (“unlike <id>” removes one):",
+            *[f"  {like.title} ({like.id})" for like in reversed(current.likes)],
+        ]
+
+    def _more_like(
+        self, reader: Subscriber, command: Command, message: InboundMessage | None, now: datetime
+    ) -> list[str]:
+        """Up to MORE_LIKE papers of the last MORE_LIKE_DAYS nearest to paper N of the digest replied
+        to, never one already sent; they count as sent from now on."""
+        record = self._digest_replied_to(reader, message)
+        number = command.number or 0
+        if record is None or not 1 <= number <= len(record.paper_ids):
+            return []
+        paper_id = record.paper_ids[number - 1]
+        title = record.paper_titles[number - 1] if number <= len(record.paper_titles) else paper_id
+        # Imported here: only this command needs ranking (numpy, the stemmer) in InboundMail.
+        from paperboy.digests.ranking import RankingIndex
+        from paperboy.semantic.vectors import MODEL
+
+        today = self._today(reader, now)
+        candidates = [
+            paper
+            for back in range(MORE_LIKE_DAYS)
+            for paper in self.papers.papers_of_day(today - timedelta(days=back))
+        ]
+        stored = self.papers.get(paper_id)
+        vector = stored.vector if stored is not None and stored.vector_model == MODEL else None
+        index = RankingIndex(candidates)
+        likeness, _ = index.likeness(LikedPaper(id=paper_id, title=title), vector)
+        current = self.store.get(reader.id) or reader
+        sent = {*current.recent_papers, paper_id, *(like.id for like in current.likes)}
+        ranked = sorted(range(len(index.papers)), key=lambda n: -float(likeness[n]))
+        picks = [index.papers[n] for n in ranked if index.papers[n].id not in sent and likeness[n] > 0][
+            :MORE_LIKE
+        ]
+        if not picks:
+            return [f"No other paper of the last {MORE_LIKE_DAYS} days is close to #{number} “{title}”."]
+        shown = [p.id for p in picks]
+        subscriptions.change(
+            self.store,
+            reader.id,
+            lambda r: r.model_copy(update={"recent_papers": [*r.recent_papers, *shown][-RECENT_PAPERS:]}),
+        )
+        return [
+            f"Papers of the last {MORE_LIKE_DAYS} days like #{number} “{title}”:",
+            *[f"  {n}. {p.display_title} {p.paper_url}" for n, p in enumerate(picks, start=1)],
+        ]
 
     def _feedback(
         self, reader: Subscriber, command: Command, message: InboundMessage | None, now: datetime
@@ -751,6 +906,7 @@ class Inbox:
         link: tuple[str, str] | None = None,
         echo: bool = False,
         subject: str | None = None,
+        listed: list[str] | None = None,
     ) -> str:
         """Send a notice to the reader. Only with `echo` (a verified sender) may its subject quote
         the message's; `message` threads the answer (In-Reply-To, References)."""
@@ -759,7 +915,8 @@ class Inbox:
             subject=subject or _subject(kind, message if echo else None),
             paragraphs=[
                 *(paragraphs or []),
-                *(["Done:", *[f"• {c}" for c in changes]] if changes else []),
+                *(["Done:", *[f"• {c}" for c in changes if c]] if any(changes or ()) else []),
+                *(listed or []),
                 *(
                     ["I did not understand:", *[f"  {line}" for line in not_understood]]
                     if not_understood
@@ -811,7 +968,12 @@ _NOT_SETTINGS = frozenset(
         CommandKind.PAUSE,
         CommandKind.RESUME,
         CommandKind.MORE,
+        CommandKind.MORE_LIKE,
         CommandKind.LESS,
+        CommandKind.LIKE,
+        CommandKind.UNLIKE,
+        CommandKind.LIKES,
+        CommandKind.ME,
         CommandKind.SETTINGS,
         CommandKind.HELP,
     }
@@ -832,6 +994,12 @@ _UNVERIFIED_CHANGES = {
     CommandKind.FOLLOW: "change the authors you follow",
     CommandKind.UNFOLLOW: "change the authors you follow",
     CommandKind.MORE: "record your feedback on papers",
+    CommandKind.MORE_LIKE: "record your feedback on papers and send papers like one of them",
+    CommandKind.LIKE: "add papers you liked to your profile",
+    CommandKind.UNLIKE: "remove papers you liked from your profile",
+    CommandKind.LIKES: "list the papers you liked",
+    CommandKind.ME: "follow an author and add their papers to your profile",
+    CommandKind.SECTIONS: "change whether your digest is grouped by topic",
     CommandKind.LESS: "record your feedback on papers",
     CommandKind.COUNT: "change how many papers you get",
     CommandKind.TIME: "change your delivery time",
@@ -864,4 +1032,5 @@ def _subject(kind: str, message: InboundMessage | None) -> str:
 def _settings_lines(reader: Subscriber) -> list[str]:
     until = f" until {reader.paused_until:%d %b %Y}" if reader.paused_until else ""
     status = f"Status: {reader.status.value}{until}"
-    return [status, *settings_summary(reader.settings)]
+    liked_papers = [f"Papers you liked: {len(reader.likes)}"] if reader.likes else []
+    return [status, *settings_summary(reader.settings), *liked_papers]

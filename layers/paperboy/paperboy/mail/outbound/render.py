@@ -195,6 +195,11 @@ def settings_summary(settings: ReaderSettings) -> list[str]:
         f"({settings.timezone}), {parts}",
         *(["Your quiet-day notes: on"] if settings.quiet_days else []),
         *(["Your “Also trending” section: off"] if not settings.trending else []),
+        *(
+            ["Your topics' sections: off, one list"]
+            if not settings.sections and len(settings.topics) > 1
+            else []
+        ),
     ]
 
 

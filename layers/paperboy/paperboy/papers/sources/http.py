@@ -40,6 +40,7 @@ class HttpClient:
         backoff: float,
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "Paperboy/1.0 (+https://github.com/paperboy)",
+        max_wait: float = MAX_WAIT_SECONDS,
     ) -> None:
         self._pool = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=timeout, read=timeout), retries=False
@@ -47,6 +48,7 @@ class HttpClient:
         self._retries = retries
         self._backoff = backoff
         self._sleep = sleep
+        self._max_wait = max_wait
         self._headers = {"User-Agent": user_agent}
         self.failed_attempts = 0
 
@@ -80,9 +82,9 @@ class HttpClient:
     def _wait(self, attempt: int, error: FetchError) -> float:
         hint = error.wait_hint if isinstance(error, RetryableResponse) else None
         if hint is not None:
-            return min(hint, MAX_WAIT_SECONDS)
+            return min(hint, self._max_wait)
         exponential = self._backoff * 2 ** (attempt - 1)
-        return min(exponential * random.uniform(0.5, 1.5), MAX_WAIT_SECONDS)
+        return min(exponential * random.uniform(0.5, 1.5), self._max_wait)
 
 
 def _wait_hint(headers: urllib3.HTTPHeaderDict) -> float | None:
