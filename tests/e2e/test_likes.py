@@ -1,0 +1,129 @@
+"""Issue 17 end to end on the local stack (arXiv's API answered by tests/fixtures/arxiv_api): papers a
+reader names by reply shape their digest, `more like N` answers at once, `me:` follows an author."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from local_stack import scenario
+from local_stack.sources import SourceFixtures
+from local_stack.stack import LocalStack
+from paperboy.readers.model import ReaderSettings
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "daily_papers"
+DOMAIN = "papers.example.org"
+ADA = "ada@example.org"
+
+
+@pytest.fixture
+def stack():
+    fixtures = SourceFixtures()
+    fixtures.add_hf_directory(FIXTURES)
+    with LocalStack(
+        domain=DOMAIN, start=datetime(2026, 11, 23, 5, 0, tzinfo=UTC), fixtures=fixtures
+    ) as running:
+        running.fetch()
+        yield running
+
+
+def reply(stack, text: str, **fields) -> str:
+    scenario.FILE_STEPS["reply"](stack, {"from": ADA, "text": text, **fields}, Path())
+    return stack.mailbox.delivered[-1].part("plain")
+
+
+def ada(stack):
+    return stack.subscribers.by_email(ADA)
+
+
+def api_requests(stack) -> list[str]:
+    return [path for path in stack.fixtures.requests if path.startswith("/api/query")]
+
+
+def test_liked_papers_replace_the_trending_list_and_are_never_sent(stack):
+    stack.add_subscriber(ADA, ReaderSettings(count=5))
+    stack.advance(timedelta(hours=4))
+    first = stack.mailbox.latest_to(ADA).part("plain")
+    assert "trending:" in first  # no topics, no likes: the trending list
+
+    # 2611.10021 is not stored (a day not fetched) and 2103.00020 never was: arXiv's API is asked
+    # once for both; 2611.99999 does not exist.
+    answer = reply(stack, "like 2611.10021 https://arxiv.org/abs/2103.00020v1 2611.99999")
+    assert "Learning Transferable Visual Models From Natural Language Supervision" in answer
+    assert "arXiv has no paper 2611.99999" in answer
+    assert len(api_requests(stack)) == 1
+    liked = ada(stack)
+    assert [like.id for like in liked.likes] == ["2611.10021", "2103.00020"]
+    # Embed gave each liked paper a vector (from the stored row it embedded).
+    assert set(liked.like_vectors) == {"2611.10021", "2103.00020"}
+
+    listing = reply(stack, "likes")
+    assert "The 2 papers you liked" in listing and "(2103.00020)" in listing
+
+    stack.advance(timedelta(days=1))
+    digest = stack.mailbox.latest_to(ADA).part("plain")
+    assert "you liked" in digest and "trending:" not in digest
+    records = stack.subscribers.recent_digests(liked.id)
+    sent = {paper for record in records for paper in record.paper_ids}
+    assert not sent & {"2611.10021", "2103.00020"}
+
+    answer = reply(stack, "unlike 2103.00020")
+    assert "no longer liked" in answer
+    assert [like.id for like in ada(stack).likes] == ["2611.10021"]
+    assert set(ada(stack).like_vectors) == {"2611.10021"}
+
+
+def test_bad_likes_get_a_clear_answer_and_change_nothing(stack):
+    stack.add_subscriber(ADA, ReaderSettings(topics=("robotics",)))
+    stack.advance(timedelta(hours=4))
+    before = ada(stack)
+    answer = reply(stack, "like https://example.com/abs/2611.10021")
+    assert "is not an arXiv id or an arxiv.org or huggingface.co/papers link" in answer
+    answer = reply(stack, "like " + " ".join(f"2611.{10000 + n}" for n in range(150)))
+    assert "at most 20 papers at a time" in answer
+    answer = reply(stack, "like 2611.99998")
+    assert "arXiv has no paper 2611.99998" in answer
+    after = ada(stack)
+    assert (after.likes, after.settings) == (before.likes, before.settings)
+
+
+def test_more_like_n_answers_at_once_and_counts_as_more(stack):
+    stack.add_subscriber(ADA, ReaderSettings(count=5))
+    stack.advance(timedelta(hours=4))
+    record = stack.subscribers.recent_digests(ada(stack).id)[0]
+    answer = reply(stack, "more like 2")
+    assert "Papers of the last 7 days like #2" in answer
+    shown = [line for line in answer.splitlines() if line.strip()[:2] in {f"{n}." for n in range(1, 6)}]
+    assert 1 <= len(shown) <= 5
+    reader = ada(stack)
+    assert [paper.id for paper in reader.feedback.more] == [record.paper_ids[1]]
+    # What it sent counts as sent: never again, in the next answer or digest.
+    new = reader.recent_papers[len(record.paper_ids) + len(record.trending_ids) :]
+    assert len(new) == len(shown) and not set(new) & set(record.paper_ids)
+    again = reply(stack, "more like 2")
+    assert not any(paper in again for paper in new)
+
+
+def test_me_follows_the_author_and_lists_their_papers_and_unfollow_undoes_it(stack):
+    stack.add_subscriber(ADA, ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    answer = reply(stack, "me: Ada Lovelace")
+    assert "you follow Ada Lovelace" in answer
+    assert "(2611.10033)" in answer and "(2611.10021)" in answer
+    reader = ada(stack)
+    assert reader.settings.authors == ("Ada Lovelace",)
+    assert {like.id for like in reader.likes} == {"2611.10021", "2611.10033", "2611.10004", "2611.10060"}
+    reply(stack, "unfollow Ada Lovelace")
+    reader = ada(stack)
+    assert reader.settings.authors == () and reader.likes == ()
+
+
+def test_an_unverified_like_is_confirmed_in_our_words(stack):
+    stack.add_subscriber(ADA, ReaderSettings())
+    stack.advance(timedelta(hours=4))
+    text = reply(stack, "like 2611.10021\nme: Ada Lovelace", verdicts={"dmarc": "GRAY"})
+    assert "add papers you liked to your profile" in text
+    assert "follow an author and add their papers to your profile" in text
+    assert "Ada Lovelace" not in text and ada(stack).likes == ()
