@@ -127,3 +127,33 @@ def test_an_unverified_like_is_confirmed_in_our_words(stack):
     assert "add papers you liked to your profile" in text
     assert "follow an author and add their papers to your profile" in text
     assert "Ada Lovelace" not in text and ada(stack).likes == ()
+
+
+def test_two_topics_get_sections_and_sections_off_one_list(stack):
+    stack.add_subscriber(ADA, ReaderSettings(topics=("reinforcement learning", "language models"), count=8))
+    stack.advance(timedelta(hours=4))
+    digest = stack.mailbox.latest_to(ADA)
+    text, html = digest.part("plain"), digest.part("html")
+    assert "== reinforcement learning ==" in text and "== language models ==" in text
+    assert "reinforcement learning</h2>" in html and "language models</h2>" in html
+    record = stack.subscribers.recent_digests(ada(stack).id)[0]
+    # Numbered as shown: the record's order is the mail's, so `more 2` names the second paper read.
+    numbered = [line for line in text.splitlines() if line[:2] in {f"{n}." for n in range(1, 9)}]
+    assert [line.split(". ", 1)[1] for line in numbered] == [t.strip() for t in record.paper_titles]
+
+    answer = reply(stack, "sections off")
+    assert "sections off: one list" in answer
+    stack.advance(timedelta(days=1))
+    plain = stack.mailbox.latest_to(ADA).part("plain")
+    assert "==" not in plain
+
+
+def test_a_weekly_reader_gets_the_weeks_best_not_the_last_days(stack):
+    # Thursday's digest of a weekly reader, after a week of fetches: papers of several days.
+    stack.add_subscriber(ADA, ReaderSettings(frequency="weekly", weekday=3, count=10))
+    stack.advance(timedelta(days=3, hours=4))
+    digests = [mail for mail in stack.mailbox.delivered if mail.to == ADA and mail.kind == "digest"]
+    assert len(digests) == 1
+    record = stack.subscribers.recent_digests(ada(stack).id)[0]
+    days = {row["day"] for row in stack.table("PapersTable").scan()["Items"] if row["id"] in record.paper_ids}
+    assert len(days) >= 3

@@ -379,6 +379,10 @@ class RankingIndex:
     def __len__(self) -> int:
         return len(self.papers)
 
+    def number_of(self, paper_id: str) -> int | None:
+        """The paper's place among the candidates (the index of per-paper arrays)."""
+        return self._number.get(paper_id)
+
     # -- lexical -------------------------------------------------------------------------------------
 
     def _bm25(self, words: Iterable[str]) -> tuple[np.ndarray, float]:

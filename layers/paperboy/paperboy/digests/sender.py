@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from paperboy.digests import sections as by_topic
 from paperboy.digests.claims import complete_period, settled
 from paperboy.digests.pacing import TokenBucket
 from paperboy.digests.planning import DigestJob
@@ -91,6 +92,10 @@ class DigestSender:
             )
 
         picks = self.pick(reader, now)
+        sections = self.sections(reader, now, picks)
+        if sections:
+            # Numbered as shown: `more 2` names the second paper the reader saw.
+            picks = [pick for _, group in sections for pick in group]
         trending = self.also_trending(reader, now, picks)
         if not picks and not reader.settings.quiet_days:
             record = DigestRecord(
@@ -112,7 +117,7 @@ class DigestSender:
         )
         # Everything that can fail slowly happens before the claim, so that nothing but the SES call
         # itself lies between claiming the period and sending its mail.
-        mail = self.compose(reader, job.period, picks, trending)
+        mail = self.compose(reader, job.period, picks, trending, sections)
         if self.pacer is not None:
             self.pacer.take()
         if not self.store.claim_digest(record):
@@ -138,23 +143,25 @@ class DigestSender:
 
     def pick(self, reader: Subscriber, now: datetime) -> list[Pick]:
         """The papers the reader's next digest holds, best first."""
-        window = WEEKLY_WINDOW_DAYS if reader.settings.frequency is Frequency.WEEKLY else DAILY_WINDOW_DAYS
         same_model = reader.vector_model == vectors.MODEL
         return rank(
-            self.pool.index(now, window),
+            self.pool.index(now, _window(reader)),
             reader.settings,
             reader.feedback,
             exclude_ids=set(reader.recent_papers),
             count=reader.settings.count,
-            # Vectors of topics since edited are not the reader's interest any more, and vectors of
-            # another model are not comparable with the papers'.
-            topic_vectors={t: v for t, v in reader.topic_vectors.items() if t in reader.settings.topics}
-            if reader.vector_model == vectors.MODEL
-            else {},
+            topic_vectors=_topic_vectors(reader),
             profile_vector=reader.profile_vector,
             likes=reader.likes,
             like_vectors=reader.like_vectors if same_model else {},
         )
+
+    def sections(self, reader: Subscriber, now: datetime, picks: list[Pick]) -> list[tuple[str, list[Pick]]]:
+        """The picks by topic for a reader of two or more topics with sections on; else none."""
+        if not picks or not by_topic.wanted(reader.settings):
+            return []
+        index = self.pool.index(now, _window(reader))
+        return by_topic.sectioned(index, picks, reader.settings, _topic_vectors(reader))
 
     def also_trending(self, reader: Subscriber, now: datetime, picks: list[Pick]) -> list[Pick]:
         """The day's top papers by upvotes below a topic reader's picks (a reader without topics gets
@@ -175,15 +182,21 @@ class DigestSender:
         return [Pick(paper=paper, score=0.0, reasons=(reason,)) for paper in papers if paper is not None]
 
     def compose(
-        self, reader: Subscriber, period: date, picks: list[Pick], trending: list[Pick] | None = None
+        self,
+        reader: Subscriber,
+        period: date,
+        picks: list[Pick],
+        trending: list[Pick] | None = None,
+        sections: list[tuple[str, list[Pick]]] | None = None,
     ) -> OutboundMail:
-        """The digest mail for the reader's period."""
+        """The digest mail for the reader's period (`sections`: the picks by topic, in order)."""
         view = DigestView(
             reader_email=reader.email,
             domain=self.links.domain,
             local_date=period,
             picks=picks,
             also_trending=trending or [],
+            sections=[(topic, len(group)) for topic, group in sections or []],
             settings=reader.settings,
             unsubscribe_url=self.links.unsubscribe_url(reader),
             reply_address=self.links.reply_address(reader),
@@ -219,3 +232,15 @@ class DigestSender:
         if record.status is DigestStatus.REJECTED:
             raise SendRejected(f"SES rejected {reader.id}'s digest for {job.period}")
         return Outcome.ALREADY_SENT
+
+
+def _window(reader: Subscriber) -> int:
+    return WEEKLY_WINDOW_DAYS if reader.settings.frequency is Frequency.WEEKLY else DAILY_WINDOW_DAYS
+
+
+def _topic_vectors(reader: Subscriber) -> dict[str, bytes]:
+    """Vectors of topics since edited are not the reader's interest any more, and vectors of another
+    model are not comparable with the papers'."""
+    if reader.vector_model != vectors.MODEL:
+        return {}
+    return {t: v for t, v in reader.topic_vectors.items() if t in reader.settings.topics}

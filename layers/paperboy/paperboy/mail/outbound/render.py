@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import css_inline
 from jinja2 import BaseLoader, Environment, StrictUndefined, Template, TemplateNotFound
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from pydantic import BaseModel, Field
 
 from paperboy.mail.outbound.mailer import one_line, quoted_printable
@@ -80,6 +80,8 @@ class DigestView(BaseModel):
     picks: list[Pick]
     # The day's top papers by upvotes that were not picked: one line each, not numbered.
     also_trending: list[Pick] = Field(default_factory=list)
+    # A digest by topic: (topic, how many of the picks, in order, fall under it); empty: one list.
+    sections: list[tuple[str, int]] = Field(default_factory=list)
     settings: ReaderSettings
     unsubscribe_url: str
     reply_address: str
@@ -415,6 +417,28 @@ def _encoded(prefix: str, cards: list[_Placed], separator: str, suffix: str) -> 
     return b"\r\n".join(parts)
 
 
+# A section's heading in the HTML part, styled inline like the page's other headings.
+_SECTION_HTML = '<h2 style="font-size:16px;margin:20px 0 8px;color:#1d1d1f">{}</h2>\n'
+
+
+def _with_headings(
+    sections: list[tuple[str, int]], html_cards: list[_Placed], text_cards: list[_Placed]
+) -> tuple[list[_Placed], list[_Placed]]:
+    """The cards with each section's heading before its first card (the topic as the reader wrote
+    it: escaped in HTML, on one line in text)."""
+    html: list[_Placed] = []
+    text: list[_Placed] = []
+    start = 0
+    for topic, count in sections:
+        shown = one_line(topic, 120)
+        html.append(_placed(_SECTION_HTML.format(escape(shown)), whole=False))
+        text.append(_placed(f"== {shown} ==", whole=True))
+        html.extend(html_cards[start : start + count])
+        text.extend(text_cards[start : start + count])
+        start += count
+    return html, text
+
+
 class Renderer:
     """Compiled, CSS-inlined templates; build one per container and share it."""
 
@@ -472,10 +496,14 @@ class Renderer:
                 for pick in (view.also_trending if view.picks else [])
             ],
         }
-        text, text_qp = _page(self._text["digest"], context, [text for _, text in cards], "\n\n")
+        html_cards = [html for html, _ in cards]
+        text_cards = [text for _, text in cards]
+        if view.sections:
+            html_cards, text_cards = _with_headings(view.sections, html_cards, text_cards)
+        text, text_qp = _page(self._text["digest"], context, text_cards, "\n\n")
         html = html_qp = None
         if view.settings.format is Format.HTML:
-            html, html_qp = _page(self._html["digest"], context, [html for html, _ in cards], "")
+            html, html_qp = _page(self._html["digest"], context, html_cards, "")
         return RenderedMail(subject=subject, text=text, html=html, text_qp=text_qp, html_qp=html_qp)
 
     def _card(self, pick: Pick) -> _Card:
