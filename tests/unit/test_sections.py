@@ -71,7 +71,7 @@ def test_the_digest_shows_each_sections_heading_before_its_papers_numbered_as_sh
     text = mail.text
     places = [text.index(f"== {topic} ==") for topic, _ in grouped]
     assert places == sorted(places)
-    for (topic, group), place in zip(grouped, places, strict=True):
+    for (_, group), place in zip(grouped, places, strict=True):
         first = ordered.index(group[0]) + 1
         assert text.index(f"\n{first}. ", place) > place
     assert [line.split(".")[0] for line in text.splitlines() if line[:1].isdigit() and ". " in line[:4]] == [
