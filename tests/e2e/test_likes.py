@@ -157,3 +157,22 @@ def test_a_weekly_reader_gets_the_weeks_best_not_the_last_days(stack):
     record = stack.subscribers.recent_digests(ada(stack).id)[0]
     days = {row["day"] for row in stack.table("PapersTable").scan()["Items"] if row["id"] in record.paper_ids}
     assert len(days) >= 3
+
+
+def test_like_lines_sent_to_subscribe_seed_the_new_readers_profile(stack):
+    scenario.FILE_STEPS["email"](
+        stack,
+        {
+            "from": ADA,
+            "to": f"subscribe@{DOMAIN}",
+            "subject": "hi",
+            "text": "like 2103.00020 2611.10021\ncount 5",
+        },
+        Path(),
+    )
+    pending = ada(stack)
+    assert pending.status == "pending" and [like.id for like in pending.likes] == ["2103.00020", "2611.10021"]
+    reply(stack, "yes")
+    welcome = stack.mailbox.latest_to(ADA)
+    assert welcome.kind == "welcome" and "Papers you liked: 2" in welcome.part("plain")
+    assert ada(stack).settings.count == 5

@@ -43,7 +43,8 @@ from paperboy.mail.inbound.consent import Answer
 from paperboy.mail.inbound.message import InboundMessage
 from paperboy.mail.outbound.mailer import Mailer, OutboundMail
 from paperboy.mail.outbound.render import NoticeView, Renderer, settings_summary
-from paperboy.papers.lookup import PaperLookup
+from paperboy.papers.lookup import Found, PaperLookup
+from paperboy.papers.sources.arxiv_api import MAX_IDS
 from paperboy.papers.sources.http import FetchError
 from paperboy.papers.store import PaperStore
 from paperboy.readers import lifecycle as subscriptions
@@ -345,14 +346,8 @@ class Inbox:
     def _like(self, reader: Subscriber, command: Command, now: datetime) -> str:
         """Stored papers are liked at once; the others are looked up on arXiv (one request) and stored,
         and Embed gives each its vector. Unknown ids are named; nothing else changes for them."""
-        ids = command.terms
-        if self.lookup is None:
-            found_papers = [paper for paper_id in ids if (paper := self.papers.get(paper_id)) is not None]
-            missing: list[str] = []
-            unreachable = [paper_id for paper_id in ids if paper_id not in {p.id for p in found_papers}]
-        else:
-            found = self.lookup.by_ids(ids, now)
-            found_papers, missing, unreachable = found.papers, found.missing, found.unreachable
+        found = self._look_up(command.terms, now)
+        found_papers, missing, unreachable = found.papers, found.missing, found.unreachable
         if found_papers:
             subscriptions.change(self.store, reader.id, lambda current: liked(current, found_papers))
         said = []
@@ -364,6 +359,12 @@ class Inbox:
         if unreachable:
             said.append(f"arXiv could not be reached for {', '.join(unreachable)}: please try again later")
         return "; ".join(said)
+
+    def _look_up(self, ids: tuple[str, ...], now: datetime) -> Found:
+        if self.lookup is not None:
+            return self.lookup.by_ids(ids, now)
+        stored = [paper for paper_id in ids if (paper := self.papers.get(paper_id)) is not None]
+        return Found(papers=stored, unreachable=[i for i in ids if i not in {p.id for p in stored}])
 
     def _unlike(self, reader: Subscriber, command: Command, author: str = "") -> str:
         gone: list[LikedPaper] = []
@@ -697,13 +698,15 @@ class Inbox:
         message = received.message
         proven = received.verdicts.sender_proven
         settings, rejected = ReaderSettings(), []
+        commands: list[Command] = []
         # Settings from a sender DMARC did not verify would reach the address's owner in our mail.
         if proven:
             parsed = parse_commands(message.new_text, today=now.date())
+            commands = parsed.commands
             settings, _ = apply(settings, [c for c in parsed.commands if c.kind not in _NOT_SETTINGS])
             # A command whose value could not be used is named in the confirmation, not dropped silently.
             rejected = parsed.rejected
-        return self.start_subscription(
+        result = self.start_subscription(
             message.from_address,
             settings,
             now,
@@ -711,6 +714,15 @@ class Inbox:
             client=received.client,
             not_understood=rejected,
         )
+        # `like` lines seed the new reader's profile: looked up only once the sign-up passed the
+        # limits, so a flood of sign-ups never becomes a flood of arXiv requests.
+        ids = tuple(dict.fromkeys(i for c in commands if c.kind is CommandKind.LIKE for i in c.terms))
+        if ids and result.action is Action.SUBSCRIBE_STARTED:
+            reader = self.store.by_email(normalised(message.from_address))
+            papers = self._look_up(ids[:MAX_IDS], now).papers if reader is not None else []
+            if reader is not None and reader.status is Status.PENDING and papers:
+                subscriptions.change(self.store, reader.id, lambda current: liked(current, papers))
+        return result
 
     def start_subscription(
         self,
