@@ -11,6 +11,7 @@ import pytest
 from local_stack import scenario
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
+from paperboy.readers.likes import in_force
 from paperboy.readers.model import ReaderSettings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "daily_papers"
@@ -117,7 +118,8 @@ def test_me_follows_the_author_and_lists_their_papers_and_unfollow_undoes_it(sta
     assert {like.id for like in reader.likes} == {"2611.10021", "2611.10033", "2611.10004", "2611.10060"}
     reply(stack, "unfollow Ada Lovelace")
     reader = ada(stack)
-    assert reader.settings.authors == () and reader.likes == ()
+    # Set aside with the name (following it again brings them back): no longer in force.
+    assert reader.settings.authors == () and in_force(reader) == ()
 
 
 def test_an_unverified_like_is_confirmed_in_our_words(stack):

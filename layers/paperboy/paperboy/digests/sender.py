@@ -22,6 +22,7 @@ from paperboy.mail.outbound.mailer import Mailer, OutboundMail, SendBlocked, Sen
 from paperboy.mail.outbound.render import DigestView, Renderer
 from paperboy.papers.model import Paper, Pick
 from paperboy.papers.store import PaperStore
+from paperboy.readers.likes import in_force
 from paperboy.readers.model import Format, Frequency, Status, Subscriber
 from paperboy.readers.schedule import hour_slot
 from paperboy.readers.store import DigestRecord, DigestStatus, SubscriberStore
@@ -148,11 +149,12 @@ class DigestSender:
             self.pool.index(now, _window(reader)),
             reader.settings,
             reader.feedback,
-            exclude_ids=set(reader.recent_papers),
+            # A liked paper is never sent, even one `unfollow` set aside.
+            exclude_ids={*reader.recent_papers, *(like.id for like in reader.likes)},
             count=reader.settings.count,
             topic_vectors=_topic_vectors(reader),
             profile_vector=reader.profile_vector,
-            likes=reader.likes,
+            likes=in_force(reader),
             like_vectors=reader.like_vectors if same_model else {},
         )
 

@@ -18,15 +18,17 @@ def liked(reader: Subscriber, papers: Iterable[Paper], author: str = "") -> Subs
     return reader.model_copy(update={"likes": likes})
 
 
-def unliked(
-    reader: Subscriber, ids: Sequence[str] = (), author: str = ""
-) -> tuple[Subscriber, list[LikedPaper]]:
-    """The reader without the liked papers `ids` (or those `author` brought), and the ones removed."""
+def in_force(reader: Subscriber) -> tuple[LikedPaper, ...]:
+    """The liked papers that shape the reader's digest: those `me:` brought count while the reader
+    still follows that name (`unfollow` sets them aside; following it again brings them back)."""
+    followed = {name.casefold() for name in reader.settings.authors}
+    return tuple(like for like in reader.likes if not like.author or like.author.casefold() in followed)
+
+
+def unliked(reader: Subscriber, ids: Sequence[str]) -> tuple[Subscriber, list[LikedPaper]]:
+    """The reader without the liked papers `ids`, and the ones removed."""
     wanted = set(ids)
-    folded = author.casefold()
-    gone = [
-        like for like in reader.likes if like.id in wanted or (folded and like.author.casefold() == folded)
-    ]
+    gone = [like for like in reader.likes if like.id in wanted]
     if not gone:
         return reader, []
     left = tuple(like for like in reader.likes if like not in gone)

@@ -38,32 +38,32 @@ from pydantic import BaseModel, Field
 
 from paperboy.mail.addresses import normalised, normalised_domain
 from paperboy.mail.inbound import consent
-from paperboy.mail.inbound.commands import Command, CommandKind, apply, help_text, parse_commands
+from paperboy.mail.inbound.catalogue import (
+    CATALOGUE,
+    apply,
+    asks_to,
+    brings_back,
+    help_text,
+    settings_of,
+    settings_summary,
+)
+from paperboy.mail.inbound.commands import Command, CommandKind, parse_commands
 from paperboy.mail.inbound.consent import Answer
+from paperboy.mail.inbound.effects import Applying
 from paperboy.mail.inbound.message import InboundMessage
 from paperboy.mail.outbound.mailer import Mailer, OutboundMail
-from paperboy.mail.outbound.render import NoticeView, Renderer, settings_summary
-from paperboy.papers.lookup import Found, PaperLookup
+from paperboy.mail.outbound.render import NoticeView, Renderer
+from paperboy.papers.lookup import PaperLookup
 from paperboy.papers.sources.arxiv_api import MAX_IDS
-from paperboy.papers.sources.http import FetchError
 from paperboy.papers.store import PaperStore
 from paperboy.readers import lifecycle as subscriptions
-from paperboy.readers.likes import liked, unliked
+from paperboy.readers.likes import in_force, liked
 from paperboy.readers.limits import UNKNOWN_MAIL_CLIENT, Limiter
-from paperboy.readers.model import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
-from paperboy.readers.store import (
-    PENDING_LIFETIME,
-    RECENT_PAPERS,
-    DigestRecord,
-    SubscriberStore,
-    pending_expiry,
-)
+from paperboy.readers.model import ReaderSettings, Status, Subscriber
+from paperboy.readers.store import PENDING_LIFETIME, SubscriberStore, pending_expiry
 from paperboy.readers.tokens import Links, Purpose, Signer, new_subscriber_id
 
 CONFIRM_LIFETIME = timedelta(hours=48)
-# `more like N`: this many papers at most, from this many days.
-MORE_LIKE = 5
-MORE_LIKE_DAYS = 7
 
 
 class Verdicts(BaseModel):
@@ -251,68 +251,16 @@ class Inbox:
         subject and the lines it did not understand."""
         if not echo:
             not_understood = []
-        changes: list[str] = []
-        mails: list[str] = []
-        # Lists a command asked for (`likes`, `more like 2`, what `me:` found), after the changes.
-        listed: list[str] = []
-        wants_settings = wants_help = False
+        applying = Applying(
+            store=self.store, papers=self.papers, reader=reader, message=message, now=now, lookup=self.lookup
+        )
         for command in commands:
-            kind = command.kind
-            if kind in (CommandKind.UNSUBSCRIBE,):
-                subscriptions.unsubscribe(self.store, reader.id, now)
-                mails.append(
-                    self._send(
-                        reader,
-                        "goodbye",
-                        message,
-                        echo=echo,
-                        paragraphs=[
-                            "You are unsubscribed: no more digests will come.",
-                            "Changed your mind? Reply “subscribe” to this mail, or write to "
-                            f"subscribe@{self.links.domain}: we will first send a confirmation "
-                            "to this address, and your digest starts again when you confirm it.",
-                        ],
-                    )
-                )
-                return Result(action=Action.UNSUBSCRIBED, mails=mails)
-            if kind is CommandKind.SUBSCRIBE or kind is CommandKind.RESUME:
-                subscriptions.activate(self.store, reader.id, now)
-                changes.append("digests are on")
-            elif kind is CommandKind.PAUSE:
-                subscriptions.pause(self.store, reader.id, command.until, now)
-                changes.append(
-                    f"paused until {command.until:%d %b %Y}"
-                    if command.until
-                    else "paused until you reply “resume”"
-                )
-            elif kind in (CommandKind.MORE, CommandKind.LESS):
-                changes.append(self._feedback(reader, command, message, now))
-            elif kind is CommandKind.MORE_LIKE:
-                changes.append(
-                    self._feedback(
-                        reader, command.model_copy(update={"kind": CommandKind.MORE}), message, now
-                    )
-                )
-                listed.extend(self._more_like(reader, command, message, now))
-            elif kind is CommandKind.LIKE:
-                changes.append(self._like(reader, command, now))
-            elif kind is CommandKind.UNLIKE:
-                changes.append(self._unlike(reader, command))
-            elif kind is CommandKind.ME:
-                change, found = self._me(reader, command, now)
-                changes.append(change)
-                listed.extend(found)
-            elif kind is CommandKind.UNFOLLOW:
-                # The papers `me:` liked for a name go with it (the settings change follows below).
-                for name in command.terms:
-                    self._unlike(reader, command, author=name)
-            elif kind is CommandKind.LIKES:
-                listed.extend(self._likes_list(reader))
-            elif kind is CommandKind.SETTINGS:
-                wants_settings = True
-            elif kind is CommandKind.HELP:
-                wants_help = True
-        settings_commands = [c for c in commands if c.kind not in _NOT_SETTINGS]
+            act = CATALOGUE[command.kind].act
+            if act is not None:
+                act(applying, command)
+            if applying.unsubscribed:
+                return self._goodbye(reader, message, echo=echo)
+        settings_commands = settings_of(commands)
         if settings_commands:
 
             def edit(current: Subscriber) -> Subscriber:
@@ -321,195 +269,41 @@ class Inbox:
 
             _, described = apply(reader.settings, settings_commands)
             subscriptions.change(self.store, reader.id, edit)
-            changes.extend(described)
-        if not changes and not wants_settings and not wants_help and not listed:
-            mails.append(
-                self._send(reader, "help", message, echo=echo, not_understood=not_understood, with_help=True)
+            applying.changes.extend(described)
+        changes = applying.changes
+        listed = applying.listed
+        if not changes and not listed and not applying.show_settings and not applying.show_help:
+            mail = self._send(
+                reader, "help", message, echo=echo, not_understood=not_understood, with_help=True
             )
-            return Result(action=Action.HELP, mails=mails)
-        kind = "ack" if changes else ("help" if wants_help else "ack")
-        mails.append(
-            self._send(
-                reader,
-                kind,
-                message,
-                echo=echo,
-                changes=changes,
-                listed=listed,
-                not_understood=[line for line in not_understood if not _PLEASANTRY.match(line)],
-                with_help=wants_help or bool(not_understood),
-            )
+            return Result(action=Action.HELP, mails=[mail])
+        kind = "ack" if changes else ("help" if applying.show_help else "ack")
+        mail = self._send(
+            reader,
+            kind,
+            message,
+            echo=echo,
+            changes=changes,
+            listed=listed,
+            not_understood=[line for line in not_understood if not _PLEASANTRY.match(line)],
+            with_help=applying.show_help or bool(not_understood),
         )
-        return Result(action=Action.APPLIED if changes or listed else Action.HELP, mails=mails)
+        return Result(action=Action.APPLIED if changes or listed else Action.HELP, mails=[mail])
 
-    # -- papers a reader names ----------------------------------------------------------------------
-    def _like(self, reader: Subscriber, command: Command, now: datetime) -> str:
-        """Stored papers are liked at once; the others are looked up on arXiv (one request) and stored,
-        and Embed gives each its vector. Unknown ids are named; nothing else changes for them."""
-        found = self._look_up(command.terms, now)
-        found_papers, missing, unreachable = found.papers, found.missing, found.unreachable
-        if found_papers:
-            subscriptions.change(self.store, reader.id, lambda current: liked(current, found_papers))
-        said = []
-        if found_papers:
-            titles = "; ".join(f"“{paper.display_title}” ({paper.id})" for paper in found_papers)
-            said.append(f"liked: {titles}. Papers close to them now rank higher, and these are never sent")
-        if missing:
-            said.append(f"arXiv has no paper {', '.join(missing)}: nothing changed for it")
-        if unreachable:
-            said.append(f"arXiv could not be reached for {', '.join(unreachable)}: please try again later")
-        return "; ".join(said)
-
-    def _look_up(self, ids: tuple[str, ...], now: datetime) -> Found:
-        if self.lookup is not None:
-            return self.lookup.by_ids(ids, now)
-        stored = [paper for paper_id in ids if (paper := self.papers.get(paper_id)) is not None]
-        return Found(papers=stored, unreachable=[i for i in ids if i not in {p.id for p in stored}])
-
-    def _unlike(self, reader: Subscriber, command: Command, author: str = "") -> str:
-        gone: list[LikedPaper] = []
-
-        def edit(current: Subscriber) -> Subscriber:
-            updated, removed = unliked(current, () if author else command.terms, author)
-            gone[:] = removed
-            return updated
-
-        subscriptions.change(self.store, reader.id, edit)
-        missing = [paper_id for paper_id in command.terms if paper_id not in {like.id for like in gone}]
-        said = [f"no longer liked: {'; '.join(f'“{like.title}”' for like in gone)}"] if gone else []
-        if missing and not author:
-            said.append(f"{', '.join(missing)} was not among your liked papers")
-        return "; ".join(said)
-
-    def _me(self, reader: Subscriber, command: Command, now: datetime) -> tuple[str, list[str]]:
-        """Follow the author and like their newest arXiv papers; list them, so that a reader with a
-        common name sees whose papers they got and can `unlike` or `unfollow`."""
-        (name,) = command.terms
-        try:
-            papers = self.lookup.by_author(name, now) if self.lookup is not None else None
-        except FetchError:
-            papers = None
-        if papers is None:
-            return f"arXiv could not be reached to find papers by {name}: please try again later", []
-        follow = Command(kind=CommandKind.FOLLOW, line=command.line, terms=(name,))
-
-        def edit(current: Subscriber) -> Subscriber:
-            settings, _ = apply(current.settings, [follow])
-            return liked(current.model_copy(update={"settings": settings}), papers, author=name)
-
-        subscriptions.change(self.store, reader.id, edit)
-        if not papers:
-            return f"you follow {name}; arXiv has no papers under that name, so no paper was liked", []
-        return (
-            f"you follow {name}, and their {len(papers)} newest arXiv papers seed your profile "
-            f"(not yours? reply “unfollow {name}”, or “unlike <id>” for one paper)",
-            [f"Papers by {name} on arXiv:", *[f"  {p.display_title} ({p.id})" for p in papers]],
+    def _goodbye(self, reader: Subscriber, message: InboundMessage | None, *, echo: bool) -> Result:
+        mail = self._send(
+            reader,
+            "goodbye",
+            message,
+            echo=echo,
+            paragraphs=[
+                "You are unsubscribed: no more digests will come.",
+                "Changed your mind? Reply “subscribe” to this mail, or write to "
+                f"subscribe@{self.links.domain}: we will first send a confirmation "
+                "to this address, and your digest starts again when you confirm it.",
+            ],
         )
-
-    def _likes_list(self, reader: Subscriber) -> list[str]:
-        current = self.store.get(reader.id) or reader
-        if not current.likes:
-            return ["You have liked no papers yet. Reply “like 2611.10021” with arXiv ids or links."]
-        return [
-            f"The {len(current.likes)} papers you liked, newest first (“unlike <id>” removes one):",
-            *[f"  {like.title} ({like.id})" for like in reversed(current.likes)],
-        ]
-
-    def _more_like(
-        self, reader: Subscriber, command: Command, message: InboundMessage | None, now: datetime
-    ) -> list[str]:
-        """Up to MORE_LIKE papers of the last MORE_LIKE_DAYS nearest to paper N of the digest replied
-        to, never one already sent; they count as sent from now on."""
-        record = self._digest_replied_to(reader, message)
-        number = command.number or 0
-        if record is None or not 1 <= number <= len(record.paper_ids):
-            return []
-        paper_id = record.paper_ids[number - 1]
-        title = record.paper_titles[number - 1] if number <= len(record.paper_titles) else paper_id
-        # Imported here: only this command needs ranking (numpy, the stemmer) in InboundMail.
-        from paperboy.digests.ranking import RankingIndex
-        from paperboy.semantic.vectors import MODEL
-
-        today = self._today(reader, now)
-        candidates = [
-            paper
-            for back in range(MORE_LIKE_DAYS)
-            for paper in self.papers.papers_of_day(today - timedelta(days=back))
-        ]
-        stored = self.papers.get(paper_id)
-        vector = stored.vector if stored is not None and stored.vector_model == MODEL else None
-        index = RankingIndex(candidates)
-        likeness, _ = index.likeness(LikedPaper(id=paper_id, title=title), vector)
-        current = self.store.get(reader.id) or reader
-        sent = {*current.recent_papers, paper_id, *(like.id for like in current.likes)}
-        ranked = sorted(range(len(index.papers)), key=lambda n: -float(likeness[n]))
-        picks = [index.papers[n] for n in ranked if index.papers[n].id not in sent and likeness[n] > 0][
-            :MORE_LIKE
-        ]
-        if not picks:
-            return [f"No other paper of the last {MORE_LIKE_DAYS} days is close to #{number} “{title}”."]
-        shown = [p.id for p in picks]
-        subscriptions.change(
-            self.store,
-            reader.id,
-            lambda r: r.model_copy(update={"recent_papers": [*r.recent_papers, *shown][-RECENT_PAPERS:]}),
-        )
-        return [
-            f"Papers of the last {MORE_LIKE_DAYS} days like #{number} “{title}”:",
-            *[f"  {n}. {p.display_title} {p.paper_url}" for n, p in enumerate(picks, start=1)],
-        ]
-
-    def _feedback(
-        self, reader: Subscriber, command: Command, message: InboundMessage | None, now: datetime
-    ) -> str:
-        record = self._digest_replied_to(reader, message)
-        number = command.number or 0
-        if record is None or not 1 <= number <= len(record.paper_ids):
-            return f"“{command.line}”: there is no paper #{number} in the digest you replied to"
-        paper_id = record.paper_ids[number - 1]
-        title = record.paper_titles[number - 1] if number <= len(record.paper_titles) else paper_id
-        stored = self.papers.get(paper_id)
-        liked = LikedPaper(id=paper_id, title=title, keywords=stored.keywords if stored else ())
-        more = command.kind is CommandKind.MORE
-        vector = stored.vector if stored is not None else None
-
-        def edit(current: Subscriber) -> Subscriber:
-            kept_more = tuple(p for p in current.feedback.more if p.id != paper_id)
-            kept_less = tuple(p for p in current.feedback.less if p.id != paper_id)
-            feedback = Feedback(
-                more=((*kept_more, liked) if more else kept_more)[-MAX_FEEDBACK:],
-                less=(kept_less if more else (*kept_less, liked))[-MAX_FEEDBACK:],
-            )
-            update: dict[str, object] = {"feedback": feedback}
-            if vector is not None:
-                # Imported here: numpy is needed only by a rating, not by every cold start that imports this.
-                from paperboy.semantic.profiles import moved_profile
-
-                update["profile_vector"] = moved_profile(current.profile_vector, vector, more=more)
-            return current.model_copy(update=update)
-
-        subscriptions.change(self.store, reader.id, edit)
-        # Say what the next digest will do differently: papers close in meaning (by the paper's
-        # vector) or, for a paper not embedded yet, papers sharing its title's words.
-        how = "close in meaning to it" if vector is not None else "sharing its title's words"
-        moves = "rank higher" if more else "rank lower"
-        return (
-            f"{'more' if more else 'fewer'} papers like #{number} “{title}”: "
-            f"from your next digest, papers {how} {moves}"
-        )
-
-    def _digest_replied_to(self, reader: Subscriber, message: InboundMessage | None) -> DigestRecord | None:
-        records = [r for r in self.store.recent_digests(reader.id) if r.paper_ids]
-        if message is not None:
-            referenced = {
-                ref.strip("<>").split("@")[0] for ref in (*message.in_reply_to, *message.references)
-            }
-            for record in records:
-                if record.message_id and record.message_id in referenced:
-                    return record
-                if f"digest.{record.period.isoformat()}.{reader.id}" in referenced:
-                    return record
-        return records[0] if records else None
+        return Result(action=Action.UNSUBSCRIBED, mails=[mail])
 
     # -- confirmations ------------------------------------------------------------------------------
     def _ask_to_confirm(
@@ -518,7 +312,7 @@ class Inbox:
         """The sender is not verified: ask the reader, at their stored address, to confirm. The mail
         names what the commands would do in our own words, never the sender's lines."""
         # The wording first: nothing is counted or stored for a mail we could not write.
-        wanted = dict.fromkeys(_UNVERIFIED_CHANGES[c.kind] for c in commands)
+        wanted = asks_to(commands)
         limited = self._limited(reader.email, client, now)
         if limited is not None:
             return limited
@@ -631,7 +425,7 @@ class Inbox:
         if reply.answer is Answer.UNCLEAR:
             return self._ask_again(received, reader, now, wanted="your Paperboy subscription")
         active = subscriptions.activate(self.store, reader.id, now)
-        wanted = [c for c in reply.commands if c.kind not in _NOT_SETTINGS]
+        wanted = settings_of(reply.commands)
         if wanted and proven and message.from_address == reader.email:
 
             def edit(current: Subscriber) -> Subscriber:
@@ -703,7 +497,7 @@ class Inbox:
         if proven:
             parsed = parse_commands(message.new_text, today=now.date())
             commands = parsed.commands
-            settings, _ = apply(settings, [c for c in parsed.commands if c.kind not in _NOT_SETTINGS])
+            settings, _ = apply(settings, settings_of(parsed.commands))
             # A command whose value could not be used is named in the confirmation, not dropped silently.
             rejected = parsed.rejected
         result = self.start_subscription(
@@ -715,14 +509,22 @@ class Inbox:
             not_understood=rejected,
         )
         # `like` lines seed the new reader's profile: looked up only once the sign-up passed the
-        # limits, so a flood of sign-ups never becomes a flood of arXiv requests.
+        # limits, so that a flood of sign-ups never becomes a flood of arXiv requests.
         ids = tuple(dict.fromkeys(i for c in commands if c.kind is CommandKind.LIKE for i in c.terms))
         if ids and result.action is Action.SUBSCRIBE_STARTED:
-            reader = self.store.by_email(normalised(message.from_address))
-            papers = self._look_up(ids[:MAX_IDS], now).papers if reader is not None else []
-            if reader is not None and reader.status is Status.PENDING and papers:
-                subscriptions.change(self.store, reader.id, lambda current: liked(current, papers))
+            self._seed_likes(message.from_address, ids[:MAX_IDS], now)
         return result
+
+    def _seed_likes(self, address: str, ids: tuple[str, ...], now: datetime) -> None:
+        reader = self.store.by_email(normalised(address))
+        if reader is None or reader.status is not Status.PENDING:
+            return
+        if self.lookup is not None:
+            papers = self.lookup.by_ids(ids, now).papers
+        else:
+            papers = [paper for paper_id in ids if (paper := self.papers.get(paper_id)) is not None]
+        if papers:
+            subscriptions.change(self.store, reader.id, lambda current: liked(current, papers))
 
     def start_subscription(
         self,
@@ -854,7 +656,7 @@ class Inbox:
         if message.from_address != reader.email:
             return self._stranger(received, now)
         parsed = parse_commands(message.new_text, today=self._today(reader, now))
-        if not any(c.kind in (CommandKind.SUBSCRIBE, CommandKind.RESUME) for c in parsed.commands):
+        if not brings_back(parsed.commands):
             return Result(action=Action.IGNORED, reason="reader unsubscribed: nothing changes")
         limited = self._limited(reader.email, received.client, now)
         if limited is not None:
@@ -912,13 +714,13 @@ class Inbox:
         *,
         paragraphs: list[str] | None = None,
         changes: list[str] | None = None,
+        listed: list[str] | None = None,
         not_understood: list[str] | None = None,
         with_help: bool = False,
         reply_to: str | None = None,
         link: tuple[str, str] | None = None,
         echo: bool = False,
         subject: str | None = None,
-        listed: list[str] | None = None,
     ) -> str:
         """Send a notice to the reader. Only with `echo` (a verified sender) may its subject quote
         the message's; `message` threads the answer (In-Reply-To, References)."""
@@ -927,7 +729,7 @@ class Inbox:
             subject=subject or _subject(kind, message if echo else None),
             paragraphs=[
                 *(paragraphs or []),
-                *(["Done:", *[f"• {c}" for c in changes if c]] if any(changes or ()) else []),
+                *(["Done:", *[f"• {c}" for c in changes]] if changes else []),
                 *(listed or []),
                 *(
                     ["I did not understand:", *[f"  {line}" for line in not_understood]]
@@ -973,57 +775,6 @@ _PLEASANTRY = re.compile(
     r"(?i:^(hi|hello|hey|dear|thanks?|thank you|cheers|best|regards|kind regards|yours|ok|okay)\b)"
     r"|^[A-Z][a-z]+\.?$"
 )
-_NOT_SETTINGS = frozenset(
-    {
-        CommandKind.UNSUBSCRIBE,
-        CommandKind.SUBSCRIBE,
-        CommandKind.PAUSE,
-        CommandKind.RESUME,
-        CommandKind.MORE,
-        CommandKind.MORE_LIKE,
-        CommandKind.LESS,
-        CommandKind.LIKE,
-        CommandKind.UNLIKE,
-        CommandKind.LIKES,
-        CommandKind.ME,
-        CommandKind.SETTINGS,
-        CommandKind.HELP,
-    }
-)
-# What a command would do, in our words: the confirmation an unverified sender causes quotes nothing
-# the sender wrote (a topic can be any text: "topics: cheap pills at example.com").
-_UNVERIFIED_CHANGES = {
-    CommandKind.UNSUBSCRIBE: "unsubscribe you",
-    CommandKind.SUBSCRIBE: "start your digest again",
-    CommandKind.PAUSE: "pause your digest",
-    CommandKind.RESUME: "resume your digest",
-    CommandKind.TOPICS_SET: "change your topics",
-    CommandKind.TOPIC_ADD: "change your topics",
-    CommandKind.TOPIC_REMOVE: "change your topics",
-    CommandKind.EXCLUDE_ADD: "change what you exclude",
-    CommandKind.EXCLUDE_REMOVE: "change what you exclude",
-    CommandKind.CATEGORIES_SET: "change your arXiv categories",
-    CommandKind.FOLLOW: "change the authors you follow",
-    CommandKind.UNFOLLOW: "change the authors you follow",
-    CommandKind.MORE: "record your feedback on papers",
-    CommandKind.MORE_LIKE: "record your feedback on papers and send papers like one of them",
-    CommandKind.LIKE: "add papers you liked to your profile",
-    CommandKind.UNLIKE: "remove papers you liked from your profile",
-    CommandKind.LIKES: "list the papers you liked",
-    CommandKind.ME: "follow an author and add their papers to your profile",
-    CommandKind.SECTIONS: "change whether your digest is grouped by topic",
-    CommandKind.LESS: "record your feedback on papers",
-    CommandKind.COUNT: "change how many papers you get",
-    CommandKind.TIME: "change your delivery time",
-    CommandKind.TIMEZONE: "change your time zone",
-    CommandKind.DAILY: "change how often your digest comes",
-    CommandKind.WEEKLY: "change how often your digest comes",
-    CommandKind.FORMAT: "change your mail format",
-    CommandKind.QUIET_DAYS: "change your quiet-day notes",
-    CommandKind.TRENDING: "show or hide the “Also trending” section",
-    CommandKind.SETTINGS: "show your settings",
-    CommandKind.HELP: "show the commands",
-}
 _SUBJECTS = {
     "confirm": "Please confirm your Paperboy subscription",
     "welcome": "Welcome to Paperboy",
@@ -1044,5 +795,9 @@ def _subject(kind: str, message: InboundMessage | None) -> str:
 def _settings_lines(reader: Subscriber) -> list[str]:
     until = f" until {reader.paused_until:%d %b %Y}" if reader.paused_until else ""
     status = f"Status: {reader.status.value}{until}"
-    liked_papers = [f"Papers you liked: {len(reader.likes)}"] if reader.likes else []
-    return [status, *settings_summary(reader.settings), *liked_papers]
+    shown = in_force(reader)
+    return [
+        status,
+        *settings_summary(reader.settings),
+        *([f"Papers you liked: {len(shown)}"] if shown else []),
+    ]
