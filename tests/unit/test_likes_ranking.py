@@ -3,69 +3,28 @@ and never a liked paper itself."""
 
 from __future__ import annotations
 
-import json
-from datetime import date
-from pathlib import Path
-
 import pytest
+from test_ranking import LIDAR, LIDAR_TOO, corpus, made_up, mentions, with_vectors
 
 from paperboy.digests.ranking import RankingIndex, rank
-from paperboy.papers.model import Paper
-from paperboy.papers.sources.hf import parse_items
 from paperboy.readers.model import Feedback, LikedPaper, ReaderSettings
 from paperboy.semantic import vectors
 from paperboy.semantic.embedding import paper_text
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "daily_papers"
-DAY = date(2026, 11, 24)
-
-
-def made_up(number: int, title: str, summary: str, upvotes: int = 1) -> Paper:
-    return Paper(
-        id=f"2611.{number:05d}",
-        title=title,
-        display_title=title,
-        summary=summary,
-        day=DAY,
-        source="hf_daily_papers",
-        upvotes=upvotes,
-    )
-
-
-LIDAR = made_up(
-    901,
-    "Segmenting Roof-Mounted Laser Scans of City Streets",
-    "Every return of a LiDAR sensor on a car is labelled as road, pedestrian or vehicle by a "
-    "sparse convolutional network over the scanned geometry.",
-)
-LIDAR_TOO = made_up(
-    902,
-    "Detecting Pedestrians in Sparse Laser Range Scans",
-    "A LiDAR detector finds people and cyclists in the sparse returns of a vehicle's laser scanner.",
-)
 # Liked, and older than the candidates: looked up on arXiv, known to ranking by its vector only.
 LIKED = made_up(
     800,
     "PointPillars: Fast Encoders for Object Detection from Point Clouds",
-    "Object detection in point clouds from lidar sensors for autonomous driving, encoding "
-    "the point cloud in vertical columns (pillars) for a 2D detection network.",
+    "Object detection in point clouds from lidar sensors for autonomous driving, encoding the point "
+    "cloud in vertical columns (pillars) for a 2D detection network.",
 )
 
 
 @pytest.fixture(scope="module")
-def world(embedder) -> list[Paper]:
-    papers: list[Paper] = []
-    for path in sorted(FIXTURES.glob("*.json")):
-        papers.extend(parse_items(json.loads(path.read_text()), date.fromisoformat(path.stem))[0])
-    others = [
-        p for p in papers if not any(w in paper_text(p).lower() for w in ("lidar", "point cloud", "3d"))
-    ]
-    chosen = [LIDAR, LIDAR_TOO, *others[:40]]
-    found = embedder.embed([paper_text(paper) for paper in chosen])
-    return [
-        paper.model_copy(update={"vector": vectors.pack(vector), "vector_model": vectors.MODEL})
-        for paper, vector in zip(chosen, found, strict=True)
-    ]
+def world(embedder):
+    """Forty corpus papers about none of it, and two made-up LiDAR papers."""
+    others = [paper for paper in corpus() if not mentions(r"point|cloud|lidar|3d|laser", paper)][:40]
+    return with_vectors(embedder, [LIDAR, LIDAR_TOO, *others])
 
 
 @pytest.fixture(scope="module")
@@ -87,11 +46,7 @@ def test_a_reader_without_topics_gets_papers_near_their_likes_not_the_trending_l
 
 def test_a_liked_paper_is_never_sent_back(world, liked, embedder):
     like, like_vectors = liked
-    (vector,) = embedder.embed([paper_text(LIKED)])
-    candidates = [
-        *world,
-        LIKED.model_copy(update={"vector": vectors.pack(vector), "vector_model": vectors.MODEL}),
-    ]
+    candidates = [*world, *with_vectors(embedder, [LIKED])]
     picks = rank(
         RankingIndex(candidates), ReaderSettings(), Feedback(), likes=(like,), like_vectors=like_vectors
     )
