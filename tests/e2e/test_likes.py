@@ -111,7 +111,7 @@ def test_me_follows_the_author_and_lists_their_papers_and_unfollow_undoes_it(sta
     stack.add_subscriber(ADA, ReaderSettings())
     stack.advance(timedelta(hours=4))
     answer = reply(stack, "me: Ada Lovelace")
-    assert "you follow Ada Lovelace" in answer
+    assert "authors followed: Ada Lovelace" in answer and "newest arXiv papers by Ada Lovelace" in answer
     assert "(2611.10033)" in answer and "(2611.10021)" in answer
     reader = ada(stack)
     assert reader.settings.authors == ("Ada Lovelace",)

@@ -127,7 +127,6 @@ def kinds(text: str) -> list[CommandKind]:
         ("unlike 2611.10021", K.UNLIKE, {"terms": ("2611.10021",)}),
         ("likes", K.LIKES, {}),
         ("show my likes", K.LIKES, {}),
-        ("me: Ada Lovelace", K.ME, {"terms": ("Ada Lovelace",)}),
         ("sections off", K.SECTIONS, {"on": False}),
         ("Sections: on please", K.SECTIONS, {"on": True}),
         ("I like it", None, {}),
@@ -223,6 +222,15 @@ def test_a_line_means(line, kind, fields):
 )
 def test_small_misspellings_of_command_words_are_forgiven(typo, kind):
     assert one(typo).kind is kind
+
+
+def test_me_follows_the_name_and_looks_up_its_papers():
+    parsed = parse_commands("Me: Ada Lovelace", today=TODAY)
+    assert [(c.kind, c.terms) for c in parsed.commands] == [
+        (K.FOLLOW, ("Ada Lovelace",)),
+        (K.ME, ("Ada Lovelace",)),
+    ]
+    assert parse_commands("me: follow us on LinkedIn", today=TODAY).commands == []
 
 
 def test_papers_from_other_sites_or_too_many_are_refused_with_the_reason():

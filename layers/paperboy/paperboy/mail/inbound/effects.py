@@ -318,8 +318,9 @@ def list_likes(applying: Applying, command: Command) -> None:
 
 
 def me(applying: Applying, command: Command) -> None:
-    """Follow the author and like their newest arXiv papers; list them, so that a reader with a
-    common name sees whose papers they got and can `unlike` one or `unfollow` the name."""
+    """Like the author's newest arXiv papers (the same line's FOLLOW follows the name) and list
+    them, so that a reader with a common name sees whose papers they got and can `unlike` one or
+    `unfollow` the name."""
     from paperboy.papers.sources.http import FetchError
 
     (name,) = command.terms
@@ -332,19 +333,14 @@ def me(applying: Applying, command: Command) -> None:
             f"arXiv could not be reached to find papers by {name}: please try again later"
         )
         return
-    follow = add_to_list("authors", "authors followed")
-
-    def edit(current: Subscriber) -> Subscriber:
-        update, _ = follow(current.settings, command)
-        settings = ReaderSettings.model_validate({**current.settings.model_dump(), **update})
-        return likes.liked(current.model_copy(update={"settings": settings}), found, author=name)
-
-    lifecycle.change(applying.store, applying.reader.id, edit)
     if not found:
-        applying.changes.append(f"you follow {name}; arXiv has no papers under that name, so none was liked")
+        applying.changes.append(f"arXiv has no papers by {name}, so none was liked")
         return
+    lifecycle.change(
+        applying.store, applying.reader.id, lambda current: likes.liked(current, found, author=name)
+    )
     applying.changes.append(
-        f"you follow {name}, and their {len(found)} newest arXiv papers seed your profile "
+        f"the {len(found)} newest arXiv papers by {name} seed your profile "
         f"(not yours? reply “unfollow {name}”, or “unlike <id>” for one paper)"
     )
     applying.listed += [f"Papers by {name} on arXiv:", *[f"  {p.display_title} ({p.id})" for p in found]]

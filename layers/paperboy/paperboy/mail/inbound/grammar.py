@@ -503,11 +503,12 @@ def papers(rest: str, context: Context) -> list[Command]:
 
 
 def author_name(rest: str, context: Context) -> list[Command]:
-    """One name as arXiv lists it ("me: Ada Lovelace")."""
+    """One name as arXiv lists it ("me: Ada Lovelace"): followed (a FOLLOW, a setting like any
+    other) and its papers looked up (this kind)."""
     names = _terms(_value(rest), what="name", splitter=lambda text: [text])
     if len(names) != 1 or _NOT_AUTHOR.search(names[0]) or len(names[0].split()) > 6:
         raise Reject(f"give your name as on arXiv, e.g. “{context.example}”")
-    return [context.command(terms=names)]
+    return [context.command(CommandKind.FOLLOW, terms=names), context.command(terms=names)]
 
 
 def count(rest: str, context: Context) -> list[Command]:
