@@ -1,5 +1,5 @@
-"""How well PyPI reply parsers cut the reply corpus, next to paperboy.replies (a one-off check, not a
-test: the libraries are not project dependencies).
+"""How well PyPI reply parsers cut the reply corpus, next to paperboy.mail.inbound.message (a one-off
+check, not a test: the libraries are not project dependencies).
 
     .venv/bin/pip install mail-parser-reply email-reply-parser
     PYTHONPATH=layers/paperboy .venv/bin/python tests/compare_reply_parsers.py
@@ -20,8 +20,15 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from paperboy.commands import parse_commands
-from paperboy.replies import MAX_HTML, MAX_TEXT, _part_text, _text_parts, html_to_text, new_text_of
+from paperboy.mail.inbound.commands import parse_commands
+from paperboy.mail.inbound.message import (
+    MAX_HTML,
+    MAX_TEXT,
+    _part_text,
+    _text_parts,
+    html_to_text,
+    new_text_of,
+)
 
 CORPUS = Path(__file__).parent / "fixtures" / "replies"
 TODAY = date(2026, 11, 23)
@@ -59,7 +66,7 @@ def expected_commands(case: dict) -> list[dict]:
 
 
 def parsers() -> dict[str, Callable[[str], str | None]]:
-    found: dict[str, Callable[[str], str | None]] = {"paperboy.replies": new_text_of}
+    found: dict[str, Callable[[str], str | None]] = {"paperboy.mail.inbound.message": new_text_of}
     try:
         from mailparser_reply import EmailReplyParser as MailParserReply
 

@@ -16,8 +16,8 @@ from samtranslator.yaml_helper import yaml_parse
 from local_stack.embeddings import local_model_dir
 from local_stack.sources import SourceFixtures, SourceServer
 from local_stack.template import TEMPLATE
-from paperboy.embedding import Embedder
-from paperboy.subscribers import SubscriberStore
+from paperboy.readers.store import SubscriberStore
+from paperboy.semantic.embedding import Embedder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SUBSCRIBERS_TABLE = "paperboy-test-subscribers"

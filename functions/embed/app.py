@@ -14,8 +14,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.types import TypeDeserializer
 
 from paperboy import wiring
-from paperboy.embedding import Embedder
-from paperboy.indexing import Change, VectorIndexer
+from paperboy.semantic.embedding import Embedder
+from paperboy.semantic.indexing import Change, VectorIndexer
 from paperboy.settings import Settings
 
 logger = Logger()

@@ -17,9 +17,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
-from paperboy import clock, limits, telemetry, wiring
-from paperboy.inbound import Action, Received, Result, Verdicts
-from paperboy.replies import parse_message
+from paperboy import clock, telemetry, wiring
+from paperboy.mail.inbound.inbox import Action, Received, Result, Verdicts
+from paperboy.mail.inbound.message import parse_message
+from paperboy.readers import limits
 from paperboy.settings import Settings
 
 logger = Logger()

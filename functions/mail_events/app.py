@@ -11,8 +11,9 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import SnsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paperboy import clock, mail_events, wiring
-from paperboy.mail_events import Action, Outcome, Signal
+from paperboy import clock, wiring
+from paperboy.mail import events as mail_events
+from paperboy.mail.events import Action, Outcome, Signal
 from paperboy.settings import Settings
 
 logger = Logger()

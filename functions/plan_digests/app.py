@@ -14,9 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paperboy import clock, wiring
-from paperboy.claims import sweep
-from paperboy.planning import occupied_slots_to_plan
-from paperboy.queue import enqueue, queue_depth
+from paperboy.digests.claims import sweep
+from paperboy.digests.planning import occupied_slots_to_plan
+from paperboy.digests.queue import enqueue, queue_depth
 from paperboy.settings import Settings
 
 logger = Logger()

@@ -17,14 +17,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paperboy import clock, pages, subscriptions, wiring
-from paperboy.readers import ReaderSettings, Status, Subscriber
+from paperboy import clock, wiring
+from paperboy.readers import lifecycle as subscriptions
+from paperboy.readers.model import ReaderSettings, Status, Subscriber
+from paperboy.readers.store import pending_expiry
+from paperboy.readers.tokens import Purpose
 from paperboy.settings import Settings
-from paperboy.subscribers import pending_expiry
-from paperboy.tokens import Purpose
+from paperboy.web import pages
 
 if TYPE_CHECKING:
-    from paperboy.inbound import Inbox
+    from paperboy.mail.inbound.inbox import Inbox
 
 logger = Logger()
 metrics = Metrics()
@@ -289,8 +291,9 @@ def subscribe_form() -> Response:
 @app.post("/subscribe")
 def subscribe() -> Response:
     # Imported by the form alone: page views (most requests, and every cold start by a link) skip them.
-    from paperboy import limits, telemetry
-    from paperboy.inbound import Action
+    from paperboy import telemetry
+    from paperboy.mail.inbound.inbox import Action
+    from paperboy.readers import limits
 
     address = _form().get("email", "").strip()
     client = limits.ip_client(app.current_event.request_context.http.source_ip)

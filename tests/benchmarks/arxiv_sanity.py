@@ -24,8 +24,8 @@ from datetime import timedelta
 
 import numpy as np
 
-from paperboy.models import Paper
-from paperboy.readers import ReaderSettings
+from paperboy.papers.model import Paper
+from paperboy.readers.model import ReaderSettings
 
 TAGGED_PER_TAG = 5
 RECENT_DAYS = 3

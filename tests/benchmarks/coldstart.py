@@ -28,7 +28,7 @@ from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
 from local_stack.streams import lambda_record
 from local_stack.web import function_url_event
-from paperboy.readers import ReaderSettings
+from paperboy.readers.model import ReaderSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"

@@ -27,15 +27,15 @@ from moto.core.botocore_stubber import BotocoreStubber
 from benchmarks import arxiv_sanity, coldstart, embedding
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack, sqs_record
-from paperboy import vectors
-from paperboy.mailer import OutboundMail, build_mime
-from paperboy.models import Paper, Pick
-from paperboy.queue import WORKERS
-from paperboy.ranking import RankingIndex, rank
-from paperboy.readers import Feedback, Format, ReaderSettings
-from paperboy.render import DigestView, Renderer
-from paperboy.schedule import DUE_SHARDS
-from paperboy.sources.hf import parse_items
+from paperboy.digests.queue import WORKERS
+from paperboy.digests.ranking import RankingIndex, rank
+from paperboy.mail.outbound.mailer import OutboundMail, build_mime
+from paperboy.mail.outbound.render import DigestView, Renderer
+from paperboy.papers.model import Paper, Pick
+from paperboy.papers.sources.hf import parse_items
+from paperboy.readers.model import Feedback, Format, ReaderSettings
+from paperboy.readers.schedule import DUE_SHARDS
+from paperboy.semantic import vectors
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "daily_papers"
 CANDIDATES = 200

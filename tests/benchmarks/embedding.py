@@ -15,10 +15,10 @@ from samtranslator.yaml_helper import yaml_parse
 
 from local_stack.embeddings import local_model_dir
 from local_stack.template import TEMPLATE
-from paperboy import vectors
-from paperboy.embedding import Embedder, paper_text
-from paperboy.models import Paper
-from paperboy.sources.hf import parse_items
+from paperboy.papers.model import Paper
+from paperboy.papers.sources.hf import parse_items
+from paperboy.semantic import vectors
+from paperboy.semantic.embedding import Embedder, paper_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "daily_papers"
 PAPERS = 60

@@ -29,11 +29,11 @@ from local_stack.ses_events import EventFaults
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
 from paperboy.admin import Admin
-from paperboy.claims import SAFE_AGE
-from paperboy.readers import ReaderSettings
-from paperboy.schedule import local_delivery
+from paperboy.digests.claims import SAFE_AGE
+from paperboy.readers.model import ReaderSettings
+from paperboy.readers.schedule import local_delivery
+from paperboy.readers.store import DigestStatus
 from paperboy.settings import Settings
-from paperboy.subscribers import DigestStatus
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "daily_papers"
 ZONES = (

@@ -22,8 +22,8 @@ from unittest import mock
 import numpy as np
 
 from local_stack.template import ROOT
-from paperboy import embedding
-from paperboy.vectors import DIM, MODEL
+from paperboy.semantic import embedding
+from paperboy.semantic.vectors import DIM, MODEL
 
 # Loaded once per process, however many stacks a test session starts.
 _MODELS: dict[tuple[Path, int], embedding.Embedder] = {}

@@ -96,7 +96,7 @@ class LocalFunction:
 
     def _load(self) -> ModuleType:
         # Each function is a process of its own on Lambda: its cold start never finds a secret that
-        # another function's cold start cached (and tests/test_iam.py sees every fetch).
+        # another function's cold start cached (and tests/e2e/test_iam.py sees every fetch).
         parameters.clear_caches()
         module_file, _, _ = self.handler_name.rpartition(".")
         path = self.code_dir / f"{module_file.replace('.', '/')}.py"

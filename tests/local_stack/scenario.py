@@ -21,7 +21,7 @@ from local_stack.inbound import InboundSpec
 from local_stack.links import mail_link, undo_link
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
-from paperboy.readers import WEEKDAYS, ReaderSettings
+from paperboy.readers.model import WEEKDAYS, ReaderSettings
 
 LINKS = ("unsubscribe", "confirm", "undo")
 ROUTES = ("unsubscribe", "resubscribe", "confirm")

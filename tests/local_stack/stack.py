@@ -32,13 +32,13 @@ from local_stack.streams import STREAM_TYPES, StreamMapping, lambda_record, pass
 from local_stack.template import Template
 from local_stack.web import FunctionUrlServer, function_url_event, response_fields, url_response
 from paperboy import clock
-from paperboy.readers import ReaderSettings, Status, Subscriber
-from paperboy.schedule import next_due
-from paperboy.subscribers import SubscriberStore
-from paperboy.tokens import new_subscriber_id
+from paperboy.readers.model import ReaderSettings, Status, Subscriber
+from paperboy.readers.schedule import next_due
+from paperboy.readers.store import SubscriberStore
+from paperboy.readers.tokens import new_subscriber_id
 
 REGION = "us-east-1"
-# Every client created from here on reports its calls to tests/test_iam.py's recordings.
+# Every client created from here on reports its calls to tests/e2e/test_iam.py's recordings.
 iam.install()
 FETCH_FUNCTIONS = ("FetchPapersFunction",)
 PLAN_FUNCTION = "PlanDigestsFunction"

@@ -20,12 +20,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from paperboy import commands, ranking
-from paperboy.digests import CandidatePool, DigestSender
-from paperboy.models import Paper
-from paperboy.readers import ReaderSettings, Status, Subscriber
-from paperboy.sources.hf import parse_items
-from paperboy.vectors import MODEL
+from paperboy.digests import ranking
+from paperboy.digests.sender import CandidatePool, DigestSender
+from paperboy.mail.inbound import commands
+from paperboy.papers.model import Paper
+from paperboy.papers.sources.hf import parse_items
+from paperboy.readers.model import ReaderSettings, Status, Subscriber
+from paperboy.semantic.vectors import MODEL
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "fixtures" / "daily_papers"
@@ -128,7 +129,7 @@ def settings_of(profile: Profile, parser: ModuleType, settings_type: type) -> An
 def _embedder() -> Any | None:
     """The embedding model, where its files are present (`make model`); else None."""
     try:
-        embedding = importlib.import_module("paperboy.embedding")
+        embedding = importlib.import_module("paperboy.semantic.embedding")
     except ImportError:
         return None
     if not (_model_dir() / "model.onnx").is_file():
@@ -149,7 +150,7 @@ class Vectors:
         self._cache: dict[str, str] = {}
         self._path: Path | None = None
         if self.embedding is not None:
-            from paperboy import vectors
+            from paperboy.semantic import vectors
 
             self._path = CACHE / f"{vectors.MODEL}.json"
             if self._path.exists():
@@ -160,7 +161,7 @@ class Vectors:
         return self.embedding is not None
 
     def of(self, texts: Sequence[str]) -> list[bytes]:
-        from paperboy import vectors
+        from paperboy.semantic import vectors
 
         keys = [hashlib.sha256(text.encode()).hexdigest()[:32] for text in texts]
         missing = [text for key, text in zip(keys, texts, strict=True) if key not in self._cache]
@@ -255,7 +256,9 @@ def _old_modules() -> dict[str, ModuleType]:
             capture_output=True,
             text=True,
         ).stdout
-        (folder / f"{name}.py").write_text(text.replace("from paperboy.readers", "from paperboy_old.readers"))
+        # The old modules import their siblings by the flat layout of that revision.
+        text = text.replace("from paperboy.readers", "from paperboy_old.readers")
+        (folder / f"{name}.py").write_text(text.replace("from paperboy.models", "from paperboy.papers.model"))
     sys.path.insert(0, str(folder.parent))
     return {
         name: importlib.import_module(f"paperboy_old.{name}") for name in ("readers", "commands", "ranking")

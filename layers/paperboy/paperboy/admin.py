@@ -19,12 +19,15 @@ from typing import Any, TextIO
 import boto3
 from pydantic import ValidationError
 
-from paperboy import clock, mail_events, subscriptions, vectors, wiring
-from paperboy.addresses import folded, normalised, readable
-from paperboy.digests import DigestSender
-from paperboy.readers import ReaderSettings, Status, Subscriber
+from paperboy import clock, wiring
+from paperboy.digests.sender import DigestSender
+from paperboy.mail import events as mail_events
+from paperboy.mail.addresses import folded, normalised, readable
+from paperboy.readers import lifecycle as subscriptions
+from paperboy.readers.model import ReaderSettings, Status, Subscriber
+from paperboy.readers.store import DigestStatus
+from paperboy.semantic import vectors
 from paperboy.settings import Settings
-from paperboy.subscribers import DigestStatus
 
 # CloudFormation output -> the setting it fills.
 OUTPUTS = {

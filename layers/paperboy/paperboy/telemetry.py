@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from paperboy.models import SourceReport
+from paperboy.papers.model import SourceReport
 
 SOURCE_COUNTERS = ("fetched", "new", "updated", "skipped", "retried_requests", "failed_listings")
 

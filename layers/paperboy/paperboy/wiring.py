@@ -16,14 +16,14 @@ from botocore.config import Config
 from paperboy.settings import Settings
 
 if TYPE_CHECKING:
-    from paperboy.digests import DigestSender
-    from paperboy.inbound import Inbox
-    from paperboy.limits import Limiter
-    from paperboy.mailer import Mailer
-    from paperboy.sources.http import HttpClient
-    from paperboy.store import PaperStore
-    from paperboy.subscribers import SubscriberStore
-    from paperboy.tokens import Links, Signer
+    from paperboy.digests.sender import DigestSender
+    from paperboy.mail.inbound.inbox import Inbox
+    from paperboy.mail.outbound.mailer import Mailer
+    from paperboy.papers.sources.http import HttpClient
+    from paperboy.papers.store import PaperStore
+    from paperboy.readers.limits import Limiter
+    from paperboy.readers.store import SubscriberStore
+    from paperboy.readers.tokens import Links, Signer
 
 # Standard retry mode backs off on throttling and transient errors before our code sees them.
 AWS_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
@@ -38,20 +38,20 @@ def dynamodb() -> Any:
 
 
 def paper_store(settings: Settings, tables: Any = None) -> PaperStore:
-    from paperboy.store import PaperStore
+    from paperboy.papers.store import PaperStore
 
     table = (tables or dynamodb()).Table(settings.papers_table)
     return PaperStore(table, retention_days=settings.paper_retention_days)
 
 
 def subscriber_store(settings: Settings, tables: Any = None) -> SubscriberStore:
-    from paperboy.subscribers import SubscriberStore
+    from paperboy.readers.store import SubscriberStore
 
     return SubscriberStore((tables or dynamodb()).Table(settings.subscribers_table))
 
 
 def http_client(settings: Settings) -> HttpClient:
-    from paperboy.sources.http import HttpClient
+    from paperboy.papers.sources.http import HttpClient
 
     return HttpClient(
         timeout=settings.http_timeout_seconds,
@@ -63,7 +63,7 @@ def http_client(settings: Settings) -> HttpClient:
 def signer(settings: Settings) -> Signer:
     """The token signer, its key read once per container (powertools' get_secret would start a
     session of its own for it)."""
-    from paperboy.tokens import Signer
+    from paperboy.readers.tokens import Signer
 
     secrets = boto3.client("secretsmanager", config=AWS_CONFIG)
     key = secrets.get_secret_value(SecretId=settings.signing_key_secret)["SecretString"]
@@ -71,7 +71,7 @@ def signer(settings: Settings) -> Signer:
 
 
 def links(settings: Settings, key_signer: Signer | None = None) -> Links:
-    from paperboy.tokens import Links
+    from paperboy.readers.tokens import Links
 
     return Links(
         signer=key_signer or signer(settings), domain=settings.mail_domain, web_base_url=settings.web_base_url
@@ -94,7 +94,7 @@ def web_base_url(settings: Settings) -> str:
 
 
 def mailer(settings: Settings) -> Mailer:
-    from paperboy.mailer import Mailer
+    from paperboy.mail.outbound.mailer import Mailer
 
     return Mailer(
         boto3.client("sesv2", config=SES_CONFIG),
@@ -105,7 +105,7 @@ def mailer(settings: Settings) -> Mailer:
 
 
 def limiter(settings: Settings, tables: Any = None) -> Limiter:
-    from paperboy.limits import Limiter, Quotas
+    from paperboy.readers.limits import Limiter, Quotas
 
     quotas = Quotas(
         per_client_per_hour=settings.signup_limit_per_client_per_hour,
@@ -117,8 +117,8 @@ def limiter(settings: Settings, tables: Any = None) -> Limiter:
 
 
 def inbox(settings: Settings, tables: Any = None, key_signer: Signer | None = None) -> Inbox:
-    from paperboy.inbound import Inbox
-    from paperboy.render import Renderer
+    from paperboy.mail.inbound.inbox import Inbox
+    from paperboy.mail.outbound.render import Renderer
 
     tables = tables or dynamodb()
     key_signer = key_signer or signer(settings)
@@ -134,9 +134,9 @@ def inbox(settings: Settings, tables: Any = None, key_signer: Signer | None = No
 
 
 def digest_sender(settings: Settings) -> DigestSender:
-    from paperboy.digests import CandidatePool, DigestSender
-    from paperboy.pacing import TokenBucket
-    from paperboy.render import Renderer
+    from paperboy.digests.pacing import TokenBucket
+    from paperboy.digests.sender import CandidatePool, DigestSender
+    from paperboy.mail.outbound.render import Renderer
 
     tables = dynamodb()
     return DigestSender(

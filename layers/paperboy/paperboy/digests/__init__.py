@@ -1,0 +1,1 @@
+"""Digests: which readers are due, the queues between functions, ranking and sending."""

@@ -1,0 +1,1 @@
+"""Mail in and out: addresses, outbound MIME and rendering, inbound parsing and commands."""

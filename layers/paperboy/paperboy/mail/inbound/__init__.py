@@ -1,0 +1,1 @@
+"""Inbound mail: parsing a message, reading commands and consent, the inbox."""

@@ -1,0 +1,1 @@
+"""Outbound mail: rendering digests and notices, MIME, sending through SES."""

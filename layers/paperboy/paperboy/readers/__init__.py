@@ -1,0 +1,1 @@
+"""Readers: their settings, store, subscription lifecycle, schedule, tokens and limits."""

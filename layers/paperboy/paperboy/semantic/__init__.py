@@ -1,0 +1,1 @@
+"""Sentence vectors: embedding papers and topics, and the reader's profile vector."""

@@ -1,0 +1,1 @@
+"""The web pages: confirm, unsubscribe, the sign-up form."""

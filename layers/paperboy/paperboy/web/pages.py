@@ -1,0 +1,35 @@
+"""The few web pages Paperboy has: tiny, accessible, no JavaScript, every value escaped."""
+
+from __future__ import annotations
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from pydantic import BaseModel
+
+_ENV = Environment(
+    loader=PackageLoader("paperboy.web", "templates"),
+    autoescape=select_autoescape(default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class Button(BaseModel):
+    """A POST form with one button: state changes never happen on GET (link scanners follow links)."""
+
+    action: str
+    label: str
+    fields: dict[str, str] = {}
+
+
+class Page(BaseModel):
+    title: str
+    paragraphs: list[str]
+    button: Button | None = None
+    # The subscribe form's one field.
+    email_field: bool = False
+    status: int = 200
+
+
+def render(page: Page) -> str:
+    return _ENV.get_template("page.html").render(page=page)
