@@ -200,3 +200,23 @@ def test_no_figure_is_annotated_as_measured_on_other_code(page):
     """A figure is measured again or deleted, never left under a note that it predates the code."""
     stale = re.findall(r"before this (?:change|round)|not remeasured|measured before", page.read_text())
     assert stale == []
+
+
+def _command_words(example: str) -> tuple[str, ...]:
+    """What names a command in an example: `add topic x` -> (add, topic); `topics: a, b` -> (topics,)."""
+    words = example.lower().replace(":", " ").split()
+    return tuple(words[:2]) if words[0] in ("add", "remove") else (words[0],)
+
+
+def test_every_command_of_the_catalogue_is_in_the_readme_table():
+    from paperboy.mail.inbound.catalogue import CATALOGUE
+
+    text = README.read_text()
+    [table] = [block for block in _blocks(text) if block[0].startswith("| command | effect |")]
+    documented = {_command_words(example) for row in table[2:] for example in CODE.findall(row.split("|")[1])}
+    missing = [
+        kind.value
+        for kind, spec in CATALOGUE.items()
+        if not any(_command_words(example) in documented for example in spec.examples)
+    ]
+    assert missing == []
