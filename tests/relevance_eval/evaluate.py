@@ -374,8 +374,7 @@ def _objective(per_profile: dict[str, dict[str, float]]) -> float:
     digest's precision, since the threshold exists to keep off-topic papers out and neither goal
     metric sees a poor paper at place 9; an empty digest where 3+ relevant papers exist costs a
     whole point. The share is the highest of those tried (0.5 to 2) whose leave-one-out figures
-    still meet every goal of issue 9: from 1.25 on the fit trades nDCG for short digests (README
-    "Ranking")."""
+    still meet every goal of issue 9: from 1.25 on the fit trades nDCG for short digests."""
     rows = list(per_profile.values())
     return sum(
         r["p@5"] + r["ndcg@10"] + PRECISION_SHARE * r["precision"] - r["empty_with_3_relevant"] for r in rows

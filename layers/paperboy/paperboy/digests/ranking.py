@@ -6,7 +6,7 @@ stored sentence vectors become one matrix. Ranking a reader is then a handful of
 one BM25 query per topic (cached on the index, so the next reader asking for "reinforcement
 learning" pays a dictionary lookup) and one matrix-vector product per topic vector.
 
-Rules a reader can rely on (`make eval` measures them on a labelled set, README "Ranking"):
+Rules a reader can rely on (`make eval` measures them on a labelled set, docs/ranking.md):
 - No topics and no categories: the trending papers (upvotes, then comments, then recency). Followed
   authors come first and feedback lifts or lowers papers within that list; neither ever empties it.
 - Topics or categories: only relevant papers are picked, possibly none (brief: "no matching papers:
@@ -135,7 +135,7 @@ def _surface(topic: str) -> tuple[tuple[str, ...], dict[str, str]]:
 
 
 # A few abbreviations readers and abstracts both use, each way round: a topic naming one also
-# searches the other. Kept because `make eval` measures that it helps (README "Ranking"); a bonus
+# searches the other. Kept because `make eval` measures that it helps; a bonus
 # for a topic's words standing together as a phrase was measured too, and hurt, so there is none.
 _ABBREVIATIONS: dict[str, str] = {
     "rl": "reinforcement learning",
@@ -183,8 +183,8 @@ def _query(topic: str) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------------------------------------------
 # Scoring constants. The fused rule's five and the lexical rule's two are fitted by
-# `make eval EVAL_ARGS=--fit` on the labelled profiles (README "Ranking" gives the figures and the
-# leave-one-profile-out check); the rest are chosen, and the README says which were measured.
+# `make eval EVAL_ARGS=--fit` on the labelled profiles (docs/ranking.md gives `make eval`'s
+# figures); the rest are chosen.
 # ---------------------------------------------------------------------------------------------------
 
 # BM25 with a title counting TITLE_WEIGHT times the abstract (one long field of the title repeated).
@@ -200,7 +200,7 @@ SEMANTIC_WEIGHT = 0.6
 Z_SCALE = 4.0
 # A z-score alone always finds a few papers that stand out, even for a niche the day barely
 # touches; MIN_COSINE is the absolute floor under it (at FUSED_THRESHOLD 0.35, raising it from 0.15
-# to 0.3 took niche digests from 7.6 papers at 0.26 precision to 5.4 at 0.47; README "Ranking").
+# to 0.3 took niche digests from 7.6 papers at 0.26 precision to 5.4 at 0.47).
 MIN_COSINE = 0.3
 SEMANTIC_FLOOR = 0.4
 # A paper is relevant to a topic from this fused score on (both vectors present) ...
