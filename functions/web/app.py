@@ -284,6 +284,7 @@ def subscribe_form() -> Response:
             paragraphs=["One digest a day, ranked for your interests. Manage everything by replying."],
             button=pages.Button(action="/subscribe", label="Subscribe", fields={}),
             email_field=True,
+            papers_field=True,
         )
     )
 
@@ -293,11 +294,27 @@ def subscribe() -> Response:
     # Imported by the form alone: page views (most requests, and every cold start by a link) skip them.
     from paperboy import telemetry
     from paperboy.mail.inbound.inbox import Action
+    from paperboy.papers.sources.arxiv_api import MAX_IDS, parse_ids
     from paperboy.readers import limits
 
-    address = _form().get("email", "").strip()
+    form = _form()
+    address = form.get("email", "").strip()
+    papers = parse_ids(form.get("papers", ""))
+    if papers.refused or len(papers.ids) > MAX_IDS:
+        # Nothing starts: the reader fixes the list, or leaves it empty.
+        why = (
+            f"“{papers.refused[0][:60]}” is not an arXiv id or an arxiv.org or huggingface.co/papers link."
+            if papers.refused
+            else f"At most {MAX_IDS} papers, please."
+        )
+        return _html(pages.Page(title="Those papers could not be read", paragraphs=[why], status=400))
     client = limits.ip_client(app.current_event.request_context.http.source_ip)
-    result = _inbox().start_subscription(address, ReaderSettings(), clock.now(), client=client)
+    inbox = _inbox()
+    now = clock.now()
+    result = inbox.start_subscription(address, ReaderSettings(), now, client=client)
+    if papers.ids and result.action is Action.SUBSCRIBE_STARTED:
+        # After the limits passed: a flood of form posts never becomes a flood of arXiv requests.
+        inbox.seed_likes(address, papers.ids, now)
     if result.action is Action.INVALID:
         return _html(
             pages.Page(

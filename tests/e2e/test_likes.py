@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -178,3 +179,18 @@ def test_like_lines_sent_to_subscribe_seed_the_new_readers_profile(stack):
     welcome = stack.mailbox.latest_to(ADA)
     assert welcome.kind == "welcome" and "Papers you liked: 2" in welcome.part("plain")
     assert ada(stack).settings.count == 5
+
+
+def test_the_web_forms_optional_papers_seed_the_profile_and_a_bad_list_starts_nothing(stack):
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    page = stack.web("GET", "/subscribe")
+    assert 'name="papers"' in page["body"]
+    body = urlencode({"email": ADA, "papers": "https://arxiv.org/abs/2103.00020 2611.10021"}).encode()
+    assert stack.web("POST", "/subscribe", body=body, headers=form)["status"] == 200
+    assert [like.id for like in ada(stack).likes] == ["2103.00020", "2611.10021"]
+    other = "bob@example.org"
+    bad = urlencode({"email": other, "papers": "https://example.com/abs/2611.10021"}).encode()
+    answer = stack.web("POST", "/subscribe", body=bad, headers=form)
+    assert answer["status"] == 400 and "is not an arXiv id" in answer["body"]
+    assert stack.subscribers.by_email(other) is None
+    assert [mail.to for mail in stack.mailbox.delivered] == [ADA]  # one confirmation, to Ada

@@ -26,8 +26,9 @@ class Page(BaseModel):
     title: str
     paragraphs: list[str]
     button: Button | None = None
-    # The subscribe form's one field.
+    # The subscribe form's fields: the address, and optionally papers the reader has read.
     email_field: bool = False
+    papers_field: bool = False
     status: int = 200
 
 

@@ -512,10 +512,12 @@ class Inbox:
         # limits, so that a flood of sign-ups never becomes a flood of arXiv requests.
         ids = tuple(dict.fromkeys(i for c in commands if c.kind is CommandKind.LIKE for i in c.terms))
         if ids and result.action is Action.SUBSCRIBE_STARTED:
-            self._seed_likes(message.from_address, ids[:MAX_IDS], now)
+            self.seed_likes(message.from_address, ids[:MAX_IDS], now)
         return result
 
-    def _seed_likes(self, address: str, ids: tuple[str, ...], now: datetime) -> None:
+    def seed_likes(self, address: str, ids: tuple[str, ...], now: datetime) -> None:
+        """Papers a new reader named when signing up (subscribe@'s `like` lines, the web form): liked
+        on the pending reader, if the address is one."""
         reader = self.store.by_email(normalised(address))
         if reader is None or reader.status is not Status.PENDING:
             return
