@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from local_stack import campaign, demo, iam
+from local_stack import campaign, demo, iam, scenario
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
 from local_stack.template import Template
@@ -35,8 +35,12 @@ def _paths_the_demo_and_campaign_skip() -> None:
     ) as stack:
         stack.fetch()
         form = stack.template.function_url("WebFunction").rstrip("/") + "/subscribe"
+        # With papers the reader has read: one stored, one only arXiv's API knows.
         status, _ = stack.request(
-            "POST", form, b"email=new%40example.org", {"content-type": "application/x-www-form-urlencoded"}
+            "POST",
+            form,
+            b"email=new%40example.org&papers=2611.10078+2103.00020",
+            {"content-type": "application/x-www-form-urlencoded"},
         )
         assert status == 200 and stack.mailbox.latest_to("new@example.org") is not None
         stack.add_subscriber("gone@example.net", ReaderSettings())
@@ -51,6 +55,11 @@ def _paths_the_demo_and_campaign_skip() -> None:
         stack.strict = False
         stack.advance(timedelta(hours=3))
         assert stack.mailbox.latest_to("late@example.org") is not None
+        # Papers a reader names (looked up on arXiv and stored, then embedded), papers like one of
+        # the digest (the week's papers by day), and an author's papers.
+        likes = {"from": "late@example.org", "text": "like 1706.03762\nmore like 1\nme: Ada Lovelace"}
+        scenario.FILE_STEPS["reply"](stack, likes, Path())
+        assert stack.subscribers.by_email("late@example.org").likes
 
 
 @pytest.fixture(scope="module")
