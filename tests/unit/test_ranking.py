@@ -407,6 +407,62 @@ def test_every_pick_says_why(reader):
         assert len(pick.reason) < 200
 
 
+# Topics whose words are common in the corpus ("domain", "transfer", "learning", "neural" are in most
+# abstracts), some as people write them: a reason may quote a phrase the reader wrote, never one of
+# those words alone.
+COMMON_WORD_TOPICS = [
+    "domain adaptation",
+    "transfer learning for robots",
+    "graph neural networks",
+    "I study how pretrained language models transfer to new domains",
+    "neural network pruning, knowledge distillation",
+]
+
+
+def quoted(reason: str) -> list[str]:
+    return re.findall(r"“([^”]*)”", reason)
+
+
+@pytest.mark.parametrize("topic", COMMON_WORD_TOPICS)
+def test_a_reason_names_the_readers_concept_never_a_lone_common_word(topic):
+    papers = corpus()
+    common = {
+        word
+        for word in ("domain", "transfer", "learning", "neural", "network", "model", "language")
+        if sum(word in text_of(paper) for paper in papers) > 0.2 * len(papers)
+    }
+    assert {"domain", "transfer", "learning"} <= common
+    shown = {phrase for phrase, _ in phrases(topic)}
+    picks = picks_for(topic, count=25)
+    assert picks, topic
+    for pick in picks:
+        (reason,) = pick.reasons
+        if reason.startswith("mentions "):
+            for phrase in quoted(reason):
+                assert phrase in shown, (reason, shown)
+                assert phrase.lower() not in common, reason
+        else:
+            assert reason.startswith("close to your interest"), reason
+
+
+def test_a_reason_quotes_the_phrase_the_paper_uses_or_the_interest_it_is_close_to():
+    apart = made_up(1, "Adapting Detectors", "Each domain gets its own detector; adaptation is online.")
+    together = made_up(2, "Unsupervised Domain Adaptation for Detectors", "We adapt detectors.")
+    quantised = made_up(3, "Four-Bit Transformers", "We quantize the weights of large pretrained models.")
+    index = RankingIndex([apart, together, quantised, *corpus()[:60]])
+    by_id = {pick.paper.id: pick.reasons for pick in picks_for("domain adaptation", index=index, count=25)}
+    assert by_id[together.id] == ("mentions “domain adaptation”",)
+    assert by_id.get(apart.id, ("close to your interest “domain adaptation”",)) == (
+        "close to your interest “domain adaptation”",
+    )
+    sentence = (
+        "I work on compressing deep neural networks — pruning, quantization and knowledge distillation — "
+        "so that large pretrained models can run efficiently on edge devices"
+    )
+    reasons = {pick.paper.id: pick.reasons for pick in picks_for(sentence, index=index, count=25)}
+    assert reasons[quantised.id] == ("mentions “quantization”",)
+
+
 def test_a_paper_listed_twice_is_indexed_once_with_its_latest_counts():
     paper = corpus()[0]
     later = paper.model_copy(update={"upvotes": 5000})
