@@ -172,6 +172,7 @@ class Vectors:
             self._path.write_text(json.dumps(self._cache))
         return [bytes.fromhex(self._cache[key]) for key in keys]
 
+
 # -- rows ---------------------------------------------------------------------------------------------
 
 
@@ -427,7 +428,8 @@ def run(labelled: Labelled, *, fit: bool = False) -> dict[str, Any]:
         score = _scorer(labelled, ids)
         if fit:
             provenance = (
-                f"fitted on all {len(found)} profiles of tests/fixtures/relevance by `make eval EVAL_ARGS=--fit`"
+                f"fitted on all {len(found)} profiles of tests/fixtures/relevance"
+                " by `make eval EVAL_ARGS=--fit`"
             )
             learn.fit(found, score, _mean, COUNT, provenance).save()
             fusion.shipped.cache_clear()
@@ -448,7 +450,8 @@ def run(labelled: Labelled, *, fit: bool = False) -> dict[str, Any]:
 
 def _line(name: str, m: dict[str, float]) -> str:
     return (
-        f"{name:<30} {int(m.get('profiles', 1)):>4d} {m['p@5']:>6.3f} {m['ndcg@10']:>8.3f} {m['recall@10']:>10.3f}"
+        f"{name:<30} {int(m.get('profiles', 1)):>4d} {m['p@5']:>6.3f} {m['ndcg@10']:>8.3f}"
+        f" {m['recall@10']:>10.3f}"
         f" {m['precision']:>8.3f} {m['length']:>7.1f}"
         f" {int(m['empty']):>6d} {int(m['empty_with_3_relevant']):>9d} {int(m['sent_when_none']):>9d}"
     )
@@ -486,9 +489,9 @@ def table(report: dict[str, Any], *, per_profile: bool = False) -> str:
         for cut, summary in report["curve"].items():
             lines.append(_line(f"cut {cut}", summary[group]))
     main = report["rows"][_main_row(report)]["per_profile"]
-    worst = sorted(
-        (pid for pid in main if main[pid]["wanted"]), key=lambda pid: (main[pid]["ndcg@10"], pid)
-    )[:WORST]
+    worst = sorted((pid for pid in main if main[pid]["wanted"]), key=lambda pid: (main[pid]["ndcg@10"], pid))[
+        :WORST
+    ]
     lines += ["", f"== worst profiles ({_main_row(report)}, by nDCG@10)", _HEADER]
     lines += [_line(pid, main[pid]) + f"  {report['written'][pid]}" for pid in worst]
     if per_profile:

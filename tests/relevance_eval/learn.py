@@ -77,7 +77,9 @@ def _logistic(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> tupl
     return beta[1:], float(beta[0])
 
 
-def _regression(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray, names: Sequence[str]) -> Regression:
+def _regression(
+    rows: np.ndarray, labels: np.ndarray, weights: np.ndarray, names: Sequence[str]
+) -> Regression:
     columns = np.array([NAMES.index(name) for name in names], dtype=np.intp)
     chosen = rows[:, columns]
     mean, scale = _standardise(chosen)
