@@ -271,7 +271,7 @@ def _old_modules() -> dict[str, ModuleType]:
             capture_output=True,
             text=True,
         ).stdout
-        # Its own readers module; Paper and Pick from today's package (moved there by issue 15).
+        # The old modules import their siblings by the flat layout of that revision.
         text = text.replace("from paperboy.readers", "from paperboy_old.readers")
         (folder / f"{name}.py").write_text(text.replace("from paperboy.models", "from paperboy.papers.model"))
     sys.path.insert(0, str(folder.parent))

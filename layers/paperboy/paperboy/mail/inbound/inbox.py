@@ -38,16 +38,26 @@ from pydantic import BaseModel, Field
 
 from paperboy.mail.addresses import normalised, normalised_domain
 from paperboy.mail.inbound import consent
-from paperboy.mail.inbound.commands import Command, CommandKind, apply, help_text, parse_commands
+from paperboy.mail.inbound.catalogue import (
+    CATALOGUE,
+    apply,
+    asks_to,
+    brings_back,
+    help_text,
+    settings_of,
+    settings_summary,
+)
+from paperboy.mail.inbound.commands import Command, parse_commands
 from paperboy.mail.inbound.consent import Answer
+from paperboy.mail.inbound.effects import Applying
 from paperboy.mail.inbound.message import InboundMessage
 from paperboy.mail.outbound.mailer import Mailer, OutboundMail
-from paperboy.mail.outbound.render import NoticeView, Renderer, settings_summary
+from paperboy.mail.outbound.render import NoticeView, Renderer
 from paperboy.papers.store import PaperStore
 from paperboy.readers import lifecycle as subscriptions
 from paperboy.readers.limits import UNKNOWN_MAIL_CLIENT, Limiter
-from paperboy.readers.model import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
-from paperboy.readers.store import PENDING_LIFETIME, DigestRecord, SubscriberStore, pending_expiry
+from paperboy.readers.model import ReaderSettings, Status, Subscriber
+from paperboy.readers.store import PENDING_LIFETIME, SubscriberStore, pending_expiry
 from paperboy.readers.tokens import Links, Purpose, Signer, new_subscriber_id
 
 CONFIRM_LIFETIME = timedelta(hours=48)
@@ -236,45 +246,14 @@ class Inbox:
         subject and the lines it did not understand."""
         if not echo:
             not_understood = []
-        changes: list[str] = []
-        mails: list[str] = []
-        wants_settings = wants_help = False
+        applying = Applying(store=self.store, papers=self.papers, reader=reader, message=message, now=now)
         for command in commands:
-            kind = command.kind
-            if kind in (CommandKind.UNSUBSCRIBE,):
-                subscriptions.unsubscribe(self.store, reader.id, now)
-                mails.append(
-                    self._send(
-                        reader,
-                        "goodbye",
-                        message,
-                        echo=echo,
-                        paragraphs=[
-                            "You are unsubscribed: no more digests will come.",
-                            "Changed your mind? Reply “subscribe” to this mail, or write to "
-                            f"subscribe@{self.links.domain}: we will first send a confirmation "
-                            "to this address, and your digest starts again when you confirm it.",
-                        ],
-                    )
-                )
-                return Result(action=Action.UNSUBSCRIBED, mails=mails)
-            if kind is CommandKind.SUBSCRIBE or kind is CommandKind.RESUME:
-                subscriptions.activate(self.store, reader.id, now)
-                changes.append("digests are on")
-            elif kind is CommandKind.PAUSE:
-                subscriptions.pause(self.store, reader.id, command.until, now)
-                changes.append(
-                    f"paused until {command.until:%d %b %Y}"
-                    if command.until
-                    else "paused until you reply “resume”"
-                )
-            elif kind in (CommandKind.MORE, CommandKind.LESS):
-                changes.append(self._feedback(reader, command, message, now))
-            elif kind is CommandKind.SETTINGS:
-                wants_settings = True
-            elif kind is CommandKind.HELP:
-                wants_help = True
-        settings_commands = [c for c in commands if c.kind not in _NOT_SETTINGS]
+            act = CATALOGUE[command.kind].act
+            if act is not None:
+                act(applying, command)
+            if applying.unsubscribed:
+                return self._goodbye(reader, message, echo=echo)
+        settings_commands = settings_of(commands)
         if settings_commands:
 
             def edit(current: Subscriber) -> Subscriber:
@@ -283,77 +262,39 @@ class Inbox:
 
             _, described = apply(reader.settings, settings_commands)
             subscriptions.change(self.store, reader.id, edit)
-            changes.extend(described)
-        if not changes and not wants_settings and not wants_help:
-            mails.append(
-                self._send(reader, "help", message, echo=echo, not_understood=not_understood, with_help=True)
+            applying.changes.extend(described)
+        changes = applying.changes
+        if not changes and not applying.show_settings and not applying.show_help:
+            mail = self._send(
+                reader, "help", message, echo=echo, not_understood=not_understood, with_help=True
             )
-            return Result(action=Action.HELP, mails=mails)
-        kind = "ack" if changes else ("help" if wants_help else "ack")
-        mails.append(
-            self._send(
-                reader,
-                kind,
-                message,
-                echo=echo,
-                changes=changes,
-                not_understood=[line for line in not_understood if not _PLEASANTRY.match(line)],
-                with_help=wants_help or bool(not_understood),
-            )
+            return Result(action=Action.HELP, mails=[mail])
+        kind = "ack" if changes else ("help" if applying.show_help else "ack")
+        mail = self._send(
+            reader,
+            kind,
+            message,
+            echo=echo,
+            changes=changes,
+            not_understood=[line for line in not_understood if not _PLEASANTRY.match(line)],
+            with_help=applying.show_help or bool(not_understood),
         )
-        return Result(action=Action.APPLIED if changes else Action.HELP, mails=mails)
+        return Result(action=Action.APPLIED if changes else Action.HELP, mails=[mail])
 
-    def _feedback(
-        self, reader: Subscriber, command: Command, message: InboundMessage | None, now: datetime
-    ) -> str:
-        record = self._digest_replied_to(reader, message)
-        number = command.number or 0
-        if record is None or not 1 <= number <= len(record.paper_ids):
-            return f"“{command.line}”: there is no paper #{number} in the digest you replied to"
-        paper_id = record.paper_ids[number - 1]
-        title = record.paper_titles[number - 1] if number <= len(record.paper_titles) else paper_id
-        stored = self.papers.get(paper_id)
-        liked = LikedPaper(id=paper_id, title=title, keywords=stored.keywords if stored else ())
-        more = command.kind is CommandKind.MORE
-        vector = stored.vector if stored is not None else None
-
-        def edit(current: Subscriber) -> Subscriber:
-            kept_more = tuple(p for p in current.feedback.more if p.id != paper_id)
-            kept_less = tuple(p for p in current.feedback.less if p.id != paper_id)
-            feedback = Feedback(
-                more=((*kept_more, liked) if more else kept_more)[-MAX_FEEDBACK:],
-                less=(kept_less if more else (*kept_less, liked))[-MAX_FEEDBACK:],
-            )
-            update: dict[str, object] = {"feedback": feedback}
-            if vector is not None:
-                # Imported here: numpy is needed only by a rating, not by every cold start that imports this.
-                from paperboy.semantic.profiles import moved_profile
-
-                update["profile_vector"] = moved_profile(current.profile_vector, vector, more=more)
-            return current.model_copy(update=update)
-
-        subscriptions.change(self.store, reader.id, edit)
-        # Say what the next digest will do differently: papers close in meaning (by the paper's
-        # vector) or, for a paper not embedded yet, papers sharing its title's words.
-        how = "close in meaning to it" if vector is not None else "sharing its title's words"
-        moves = "rank higher" if more else "rank lower"
-        return (
-            f"{'more' if more else 'fewer'} papers like #{number} “{title}”: "
-            f"from your next digest, papers {how} {moves}"
+    def _goodbye(self, reader: Subscriber, message: InboundMessage | None, *, echo: bool) -> Result:
+        mail = self._send(
+            reader,
+            "goodbye",
+            message,
+            echo=echo,
+            paragraphs=[
+                "You are unsubscribed: no more digests will come.",
+                "Changed your mind? Reply “subscribe” to this mail, or write to "
+                f"subscribe@{self.links.domain}: we will first send a confirmation "
+                "to this address, and your digest starts again when you confirm it.",
+            ],
         )
-
-    def _digest_replied_to(self, reader: Subscriber, message: InboundMessage | None) -> DigestRecord | None:
-        records = [r for r in self.store.recent_digests(reader.id) if r.paper_ids]
-        if message is not None:
-            referenced = {
-                ref.strip("<>").split("@")[0] for ref in (*message.in_reply_to, *message.references)
-            }
-            for record in records:
-                if record.message_id and record.message_id in referenced:
-                    return record
-                if f"digest.{record.period.isoformat()}.{reader.id}" in referenced:
-                    return record
-        return records[0] if records else None
+        return Result(action=Action.UNSUBSCRIBED, mails=[mail])
 
     # -- confirmations ------------------------------------------------------------------------------
     def _ask_to_confirm(
@@ -362,7 +303,7 @@ class Inbox:
         """The sender is not verified: ask the reader, at their stored address, to confirm. The mail
         names what the commands would do in our own words, never the sender's lines."""
         # The wording first: nothing is counted or stored for a mail we could not write.
-        wanted = dict.fromkeys(_UNVERIFIED_CHANGES[c.kind] for c in commands)
+        wanted = asks_to(commands)
         limited = self._limited(reader.email, client, now)
         if limited is not None:
             return limited
@@ -475,7 +416,7 @@ class Inbox:
         if reply.answer is Answer.UNCLEAR:
             return self._ask_again(received, reader, now, wanted="your Paperboy subscription")
         active = subscriptions.activate(self.store, reader.id, now)
-        wanted = [c for c in reply.commands if c.kind not in _NOT_SETTINGS]
+        wanted = settings_of(reply.commands)
         if wanted and proven and message.from_address == reader.email:
 
             def edit(current: Subscriber) -> Subscriber:
@@ -545,7 +486,7 @@ class Inbox:
         # Settings from a sender DMARC did not verify would reach the address's owner in our mail.
         if proven:
             parsed = parse_commands(message.new_text, today=now.date())
-            settings, _ = apply(settings, [c for c in parsed.commands if c.kind not in _NOT_SETTINGS])
+            settings, _ = apply(settings, settings_of(parsed.commands))
             # A command whose value could not be used is named in the confirmation, not dropped silently.
             rejected = parsed.rejected
         return self.start_subscription(
@@ -687,7 +628,7 @@ class Inbox:
         if message.from_address != reader.email:
             return self._stranger(received, now)
         parsed = parse_commands(message.new_text, today=self._today(reader, now))
-        if not any(c.kind in (CommandKind.SUBSCRIBE, CommandKind.RESUME) for c in parsed.commands):
+        if not brings_back(parsed.commands):
             return Result(action=Action.IGNORED, reason="reader unsubscribed: nothing changes")
         limited = self._limited(reader.email, received.client, now)
         if limited is not None:
@@ -804,46 +745,6 @@ _PLEASANTRY = re.compile(
     r"(?i:^(hi|hello|hey|dear|thanks?|thank you|cheers|best|regards|kind regards|yours|ok|okay)\b)"
     r"|^[A-Z][a-z]+\.?$"
 )
-_NOT_SETTINGS = frozenset(
-    {
-        CommandKind.UNSUBSCRIBE,
-        CommandKind.SUBSCRIBE,
-        CommandKind.PAUSE,
-        CommandKind.RESUME,
-        CommandKind.MORE,
-        CommandKind.LESS,
-        CommandKind.SETTINGS,
-        CommandKind.HELP,
-    }
-)
-# What a command would do, in our words: the confirmation an unverified sender causes quotes nothing
-# the sender wrote (a topic can be any text: "topics: cheap pills at example.com").
-_UNVERIFIED_CHANGES = {
-    CommandKind.UNSUBSCRIBE: "unsubscribe you",
-    CommandKind.SUBSCRIBE: "start your digest again",
-    CommandKind.PAUSE: "pause your digest",
-    CommandKind.RESUME: "resume your digest",
-    CommandKind.TOPICS_SET: "change your topics",
-    CommandKind.TOPIC_ADD: "change your topics",
-    CommandKind.TOPIC_REMOVE: "change your topics",
-    CommandKind.EXCLUDE_ADD: "change what you exclude",
-    CommandKind.EXCLUDE_REMOVE: "change what you exclude",
-    CommandKind.CATEGORIES_SET: "change your arXiv categories",
-    CommandKind.FOLLOW: "change the authors you follow",
-    CommandKind.UNFOLLOW: "change the authors you follow",
-    CommandKind.MORE: "record your feedback on papers",
-    CommandKind.LESS: "record your feedback on papers",
-    CommandKind.COUNT: "change how many papers you get",
-    CommandKind.TIME: "change your delivery time",
-    CommandKind.TIMEZONE: "change your time zone",
-    CommandKind.DAILY: "change how often your digest comes",
-    CommandKind.WEEKLY: "change how often your digest comes",
-    CommandKind.FORMAT: "change your mail format",
-    CommandKind.QUIET_DAYS: "change your quiet-day notes",
-    CommandKind.TRENDING: "show or hide the “Also trending” section",
-    CommandKind.SETTINGS: "show your settings",
-    CommandKind.HELP: "show the commands",
-}
 _SUBJECTS = {
     "confirm": "Please confirm your Paperboy subscription",
     "welcome": "Welcome to Paperboy",
