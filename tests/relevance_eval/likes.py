@@ -34,7 +34,7 @@ def run(labelled: evaluate.Labelled) -> dict[str, Any]:
     if not vectors.available:
         raise SystemExit("the likes evaluation needs the sentence model: make model")
     row = evaluate.NewRow(labelled, vectors)
-    papers = {paper.id: paper for paper in row.pool.papers._papers}  # type: ignore[attr-defined]
+    papers = {paper.id: paper for paper in row.shelf._papers}
     results: dict[str, dict[str, dict[str, float]]] = {
         "topics": {},
         "topics + likes": {},

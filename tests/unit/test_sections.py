@@ -39,7 +39,7 @@ def test_each_paper_goes_once_under_its_best_topic_and_sections_follow_their_bes
     assert firsts == sorted(firsts) and firsts[0] == 0
     for topic, group in grouped:
         _, per_topic = candidates.relevance(list(TOPICS), {})
-        scores = {name: values for name, values, _ in per_topic}
+        scores = dict(per_topic)
         for pick in group:
             number = candidates.number_of(pick.paper.id)
             assert scores[topic][number] == max(values[number] for values in scores.values())

@@ -29,7 +29,7 @@ def sectioned(
     for pick in picks:
         number = index.number_of(pick.paper.id)
         scored = (
-            [(float(scores[number]), topic) for topic, scores, _ in per_topic] if number is not None else []
+            [(float(passing[number]), topic) for topic, passing in per_topic] if number is not None else []
         )
         best = max(scored, default=(0.0, OTHERS))
         groups.setdefault(best[1] if best[0] > 0 else OTHERS, []).append(pick)

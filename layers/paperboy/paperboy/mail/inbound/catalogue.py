@@ -1,9 +1,9 @@
 """Every email command, declared once: the words that start it and how its value is read, examples,
 its line in the help, what it would do in our words (the confirmation an unverified sender causes),
 whether it is a setting, and its effect. The parser, the help text (in every answer and the welcome
-mail), the settings summary (in answers and digests), the confirmations and the Inbox's applying of
-commands are all generated from CATALOGUE; tests walk it (tests/unit/test_catalogue.py,
-tests/integration/test_catalogue_paths.py).
+mail), the settings summary (in answers and digests), the confirmations' wording and the applying
+of commands (`applying.Applier`, `paperboy.mail.optin`) all come from CATALOGUE; the tests walk it
+(tests/unit/test_catalogue.py, tests/integration/test_catalogue_paths.py).
 
 Adding a command:
 1. a member of CommandKind (grammar.py): its name;
@@ -14,14 +14,19 @@ Adding a command:
    exactly one effect: `setting` (pure, in effects.py: it also applies in a mail to subscribe@ and
    on a confirmation's yes) or `act` (acts on the stored reader through effects.Applying: status,
    feedback, what the answer shows). A setting shown in the summary names its `summary` lines.
-The tests then fail on a kind without a spec, an example that does not parse to its kind, a command
-word declared twice, or any sender path that raises or sends a mail without the kind's wording.
+An act whose answer shows something new (a list of liked papers, say) sets a field of
+effects.Applying that applying.Applier's answer reads; a long command word whose typos should be
+forgiven joins commands._FORGIVEN. The tests then fail on a kind without a spec, an example that
+does not parse to its kind alone, a command word declared twice, or any sender path that raises or
+answers without the kind's wording.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -48,7 +53,11 @@ from paperboy.mail.inbound.grammar import (
     time_zone,
     weekday,
 )
-from paperboy.readers.model import WEEKDAYS, Format, Frequency, ReaderSettings
+from paperboy.readers import lifecycle
+from paperboy.readers.model import WEEKDAYS, Format, Frequency, ReaderSettings, Subscriber
+
+if TYPE_CHECKING:
+    from paperboy.readers.store import SubscriberStore
 
 
 @dataclass(frozen=True)
@@ -499,6 +508,19 @@ def apply(settings: ReaderSettings, commands: list[Command]) -> tuple[ReaderSett
             continue
         changes.append(description)
     return settings, changes
+
+
+def save_settings(
+    store: SubscriberStore, reader_id: str, commands: list[Command], now: datetime
+) -> Subscriber:
+    """The stored reader with the settings commands applied (and rescheduled for them), retried on
+    concurrent writes."""
+
+    def edit(current: Subscriber) -> Subscriber:
+        settings, _ = apply(current.settings, commands)
+        return lifecycle.rescheduled(current.model_copy(update={"settings": settings}), now)
+
+    return lifecycle.change(store, reader_id, edit)
 
 
 def settings_summary(settings: ReaderSettings) -> list[str]:
