@@ -233,7 +233,9 @@ class NewRow:
         self.pool = CandidatePool(papers=_Shelf(papers))  # type: ignore[arg-type]
         self.generation = _generation
         # Only `pick` is used: it reads nothing but the pool.
-        self.sender = DigestSender(store=None, pool=self.pool, renderer=None, mailer=None, links=None)  # type: ignore[arg-type]
+        self.sender = DigestSender(
+            store=None, ledger=None, pool=self.pool, renderer=None, mailer=None, links=None
+        )  # type: ignore[arg-type]
 
     def __call__(self, profile: Profile) -> list[str]:
         if self.generation != _generation:

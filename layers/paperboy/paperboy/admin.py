@@ -20,12 +20,12 @@ import boto3
 from pydantic import ValidationError
 
 from paperboy import clock, wiring
+from paperboy.digests.ledger import DigestStatus
 from paperboy.digests.sender import DigestSender
 from paperboy.mail import events as mail_events
 from paperboy.mail.addresses import folded, normalised, readable
 from paperboy.readers import lifecycle as subscriptions
 from paperboy.readers.model import ReaderSettings, Status, Subscriber
-from paperboy.readers.store import DigestStatus
 from paperboy.semantic import vectors
 from paperboy.settings import Settings
 
@@ -61,6 +61,10 @@ class Admin:
         self.settings = settings
         self.sender = sender or wiring.digest_sender(settings)
         self.store = self.sender.store
+        self.ledger = self.sender.ledger
+        tables = wiring.dynamodb()
+        self.slots = wiring.slot_index(settings, tables)
+        self.vectors = wiring.topic_vector_store(settings, tables)
 
     def reader(self, who: str) -> Subscriber:
         found = self.store.by_email(who) if "@" in who else self.store.get(who)
@@ -120,7 +124,7 @@ class Admin:
     def resend(self, who: str, period: date, now: datetime) -> str:
         """Send a period's digest again, on purpose: the same papers, a new mail."""
         reader = self.reader(who)
-        record = self.store.digest(reader.id, period)
+        record = self.ledger.digest(reader.id, period)
         if record is None or record.status is not DigestStatus.SENT:
             raise AdminError(f"{reader.email} has no sent digest for {period}")
         picks = self.sender.picks_by_id(record.paper_ids, "sent again on request")
@@ -154,11 +158,11 @@ class Admin:
         nobody marked: run once right after the upgrade. Running it again changes nothing."""
         readers = 0
         slots: set[str] = set()
-        for slot in self.store.scheduled_slots():
+        for slot in self.slots.scheduled_slots():
             readers += 1
             slots.add(slot)
         for slot in sorted(slots):
-            self.store.mark_slot(slot)
+            self.slots.mark_slot(slot)
         return {"readers": readers, "slots": len(slots)}
 
     def redrive_mail_events(self, now: datetime) -> dict[str, Any]:
@@ -166,7 +170,7 @@ class Admin:
         if not self.settings.mail_events_dlq_url:
             raise AdminError("the stack names no MailEvents dead-letter queue")
         sqs = boto3.client("sqs", config=wiring.AWS_CONFIG)
-        outcomes = mail_events.redrive(self.store, sqs, self.settings.mail_events_dlq_url, now)
+        outcomes = mail_events.redrive(self.store, self.ledger, sqs, self.settings.mail_events_dlq_url, now)
         return {"events": len(outcomes), "actions": dict(Counter(o.action.value for o in outcomes))}
 
     def backfill(self, days: int, now: datetime) -> dict[str, int]:
@@ -186,7 +190,7 @@ class Admin:
         for reader in self.store.all():
             current = reader.vector_model == vectors.MODEL
             if not current or any(topic not in reader.topic_vectors for topic in reader.settings.topics):
-                touched_readers += self.store.request_vectors(reader.id, now)
+                touched_readers += self.vectors.request_vectors(reader.id, now)
         return {"papers": touched_papers, "readers": touched_readers}
 
     def export(self) -> list[dict[str, Any]]:

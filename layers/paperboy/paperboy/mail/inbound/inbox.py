@@ -36,18 +36,20 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from paperboy.digests.ledger import DigestLedger, DigestRecord
 from paperboy.mail.addresses import normalised, normalised_domain
 from paperboy.mail.inbound import consent
 from paperboy.mail.inbound.commands import Command, CommandKind, apply, help_text, parse_commands
 from paperboy.mail.inbound.consent import Answer
 from paperboy.mail.inbound.message import InboundMessage
+from paperboy.mail.inbound.records import InboundRecords
 from paperboy.mail.outbound.mailer import Mailer, OutboundMail
 from paperboy.mail.outbound.render import NoticeView, Renderer, settings_summary
 from paperboy.papers.store import PaperStore
 from paperboy.readers import lifecycle as subscriptions
 from paperboy.readers.limits import UNKNOWN_MAIL_CLIENT, Limiter
 from paperboy.readers.model import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
-from paperboy.readers.store import PENDING_LIFETIME, DigestRecord, SubscriberStore, pending_expiry
+from paperboy.readers.store import PENDING_LIFETIME, SubscriberStore, pending_expiry
 from paperboy.readers.tokens import Links, Purpose, Signer, new_subscriber_id
 
 CONFIRM_LIFETIME = timedelta(hours=48)
@@ -116,6 +118,8 @@ def _local(address: str) -> tuple[str, str, str]:
 @dataclass
 class Inbox:
     store: SubscriberStore
+    records: InboundRecords
+    ledger: DigestLedger
     papers: PaperStore
     renderer: Renderer
     mailer: Mailer
@@ -137,7 +141,7 @@ class Inbox:
             return Result(action=Action.IGNORED, reason="no single sender address")
         if self._ours(message.from_address):
             return Result(action=Action.IGNORED, reason="mail from our own address (loop guard)")
-        if message.message_id and not self.store.first_delivery(
+        if message.message_id and not self.records.first_delivery(
             message.from_address, message.message_id, received.message_id, now
         ):
             # One message delivered twice under two SES ids (once per recipient, a resend) is one
@@ -343,7 +347,7 @@ class Inbox:
         )
 
     def _digest_replied_to(self, reader: Subscriber, message: InboundMessage | None) -> DigestRecord | None:
-        records = [r for r in self.store.recent_digests(reader.id) if r.paper_ids]
+        records = [r for r in self.ledger.recent_digests(reader.id) if r.paper_ids]
         if message is not None:
             referenced = {
                 ref.strip("<>").split("@")[0] for ref in (*message.in_reply_to, *message.references)
@@ -369,7 +373,7 @@ class Inbox:
         nonce = secrets.token_hex(12)
         # One line can hold several commands ("time 7:30 CET"): store each line once.
         command_lines = list(dict.fromkeys(c.line for c in commands))
-        self.store.put_pending_commands(nonce, reader, command_lines, now + CONFIRM_LIFETIME)
+        self.records.put_pending_commands(nonce, reader, command_lines, now + CONFIRM_LIFETIME)
         kind = self._send(
             reader,
             "confirm",
@@ -412,7 +416,7 @@ class Inbox:
         """A reply at `confirm+NONCE@`: it applies the commands waiting there only when it comes from
         the reader's own address, the reader is as they were when asked (same token version, same
         status), and it says yes. A yes or a no uses the nonce up; an unclear reply is asked again."""
-        pending = self.store.pending_commands(nonce, now)
+        pending = self.records.pending_commands(nonce, now)
         if pending is None:
             return Result(action=Action.IGNORED, reason="unknown, used or expired confirmation")
         reader = self.store.get(pending.subscriber_id)
@@ -435,7 +439,7 @@ class Inbox:
                 wanted="your Paperboy subscription" if comes_back else "the change to your Paperboy digest",
                 reply_to=f"confirm+{nonce}@{self.links.domain}",
             )
-        if not self.store.use_pending_commands(nonce):
+        if not self.records.use_pending_commands(nonce):
             return Result(action=Action.IGNORED, reason="confirmation used concurrently")
         if reply.answer is Answer.NO:
             return self._refused(
@@ -638,7 +642,7 @@ class Inbox:
         has counted it against the sign-up limits)."""
         nonce = secrets.token_hex(12)
         expires = now + PENDING_LIFETIME
-        self.store.put_pending_commands(nonce, reader, ["subscribe"], expires)
+        self.records.put_pending_commands(nonce, reader, ["subscribe"], expires)
         mail = self._confirmation(reader, message, expires, reply_to=f"confirm+{nonce}@{self.links.domain}")
         return Result(action=Action.SUBSCRIBE_STARTED, mails=[mail])
 
