@@ -248,6 +248,27 @@ def _row(reader: Subscriber) -> dict[str, Any]:
 
 def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = None) -> int:
     """Execute one command; prints JSON (or CSV for `export --csv`). Returns the exit status."""
+    arguments = _parser().parse_args(list(argv))
+    now = now or clock.now()
+    try:
+        if arguments.command == "preview":
+            shown = admin.preview(arguments.who, now)
+            out.write(
+                (shown["html"] or "") if arguments.html else f"Subject: {shown['subject']}\n\n{shown['text']}"
+            )
+            return 0
+        if arguments.command == "export":
+            out.write(_exported(admin.export(), as_csv=arguments.csv))
+            return 0
+        result = _result(admin, arguments, now)
+    except AdminError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    out.write(json.dumps(result, indent=2, default=str) + "\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m paperboy.admin", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("stats", help="readers by status, digests sent today, bounces")
@@ -289,55 +310,44 @@ def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = N
         help="have the Embed function embed papers of the last DAYS days and readers lacking vectors",
     )
     backfill.add_argument("--days", type=int, default=3)
-    arguments = parser.parse_args(list(argv))
-    now = now or clock.now()
-    try:
-        result: Any
-        if arguments.command == "stats":
-            result = admin.stats(now)
-        elif arguments.command == "find":
-            result = [_row(r) for r in admin.find(arguments.query)]
-        elif arguments.command == "show":
-            result = admin.reader(arguments.who).model_dump(mode="json")
-        elif arguments.command == "preview":
-            shown = admin.preview(arguments.who, now)
-            out.write(
-                (shown["html"] or "") if arguments.html else f"Subject: {shown['subject']}\n\n{shown['text']}"
-            )
-            return 0
-        elif arguments.command == "export":
-            rows = admin.export()
-            if arguments.csv:
-                buffer = io.StringIO()
-                writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["email"])
-                writer.writeheader()
-                writer.writerows(rows)
-                out.write(buffer.getvalue())
-            else:
-                out.writelines(json.dumps(row) + "\n" for row in rows)
-            return 0
-        elif arguments.command == "set":
-            pairs = dict(change.split("=", 1) for change in arguments.changes if "=" in change)
-            if len(pairs) != len(arguments.changes):
-                raise AdminError("changes look like key=value")
-            result = _row(admin.set_settings(arguments.who, pairs, now))
-        elif arguments.command == "status":
-            result = _row(admin.set_status(arguments.who, arguments.status, now))
-        elif arguments.command == "normalise-addresses":
-            result = admin.normalise_addresses()
-        elif arguments.command == "mark-slots":
-            result = admin.mark_slots()
-        elif arguments.command == "redrive-mail-events":
-            result = admin.redrive_mail_events(now)
-        elif arguments.command == "backfill":
-            result = admin.backfill(arguments.days, now)
-        else:
-            result = {"message_id": admin.resend(arguments.who, arguments.period, now)}
-    except AdminError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    out.write(json.dumps(result, indent=2, default=str) + "\n")
-    return 0
+    return parser
+
+
+def _result(admin: Admin, arguments: argparse.Namespace, now: datetime) -> Any:
+    """What a command that answers in JSON answers."""
+    if arguments.command == "stats":
+        return admin.stats(now)
+    if arguments.command == "find":
+        return [_row(r) for r in admin.find(arguments.query)]
+    if arguments.command == "show":
+        return admin.reader(arguments.who).model_dump(mode="json")
+    if arguments.command == "set":
+        pairs = dict(change.split("=", 1) for change in arguments.changes if "=" in change)
+        if len(pairs) != len(arguments.changes):
+            raise AdminError("changes look like key=value")
+        return _row(admin.set_settings(arguments.who, pairs, now))
+    if arguments.command == "status":
+        return _row(admin.set_status(arguments.who, arguments.status, now))
+    if arguments.command == "normalise-addresses":
+        return admin.normalise_addresses()
+    if arguments.command == "mark-slots":
+        return admin.mark_slots()
+    if arguments.command == "redrive-mail-events":
+        return admin.redrive_mail_events(now)
+    if arguments.command == "backfill":
+        return admin.backfill(arguments.days, now)
+    return {"message_id": admin.resend(arguments.who, arguments.period, now)}
+
+
+def _exported(rows: list[dict[str, Any]], *, as_csv: bool) -> str:
+    """Readers as CSV with a header line, or as JSON lines."""
+    if not as_csv:
+        return "".join(json.dumps(row) + "\n" for row in rows)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["email"])
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -95,14 +95,23 @@ class DigestSender:
         picks = self.pick(reader, now)
         trending = self.also_trending(reader, now, picks)
         if not picks and not reader.settings.quiet_days:
-            record = DigestRecord(
-                subscriber_id=reader.id, period=job.period, status=DigestStatus.EMPTY, claimed_at=now
-            )
-            if self.ledger.claim_digest(record):
-                complete_period(self.ledger, self.store, reader, record, now)
-                return Outcome.NOTHING_NEW
-            return self._already_claimed(reader, job, now)
+            return self._nothing_new(reader, job, now)
+        return self._claim_and_send(reader, job, now, picks, trending)
 
+    def _nothing_new(self, reader: Subscriber, job: DigestJob, now: datetime) -> Outcome:
+        """No mail this period: record it as empty and move the reader on."""
+        record = DigestRecord(
+            subscriber_id=reader.id, period=job.period, status=DigestStatus.EMPTY, claimed_at=now
+        )
+        if self.ledger.claim_digest(record):
+            complete_period(self.ledger, self.store, reader, record, now)
+            return Outcome.NOTHING_NEW
+        return self._already_claimed(reader, job, now)
+
+    def _claim_and_send(
+        self, reader: Subscriber, job: DigestJob, now: datetime, picks: list[Pick], trending: list[Pick]
+    ) -> Outcome:
+        """Claim the period, send its mail, record the outcome: a claimed period is never sent twice."""
         record = DigestRecord(
             subscriber_id=reader.id,
             period=job.period,

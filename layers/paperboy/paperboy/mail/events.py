@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parseaddr
 from enum import StrEnum
@@ -252,6 +253,39 @@ type Edit = Callable[[Subscriber], tuple[Subscriber, Action]]
 _SUPPRESS = {"status": Status.SUPPRESSED, "next_due": None, "paused_until": None}
 
 
+@dataclass(frozen=True)
+class _Recipients:
+    """One event's recipients: the edit it calls for, applied to each one's reader."""
+
+    store: SubscriberStore
+    event: _Event
+    now: datetime
+
+    def apply(
+        self, recipients: list[Recipient] | list[str], signal: Signal, detail: str, edit: Edit | None
+    ) -> list[Outcome]:
+        outcomes = []
+        for email in _emails(recipients):
+            action, reader, note = Action.IGNORED, None, detail
+            if not email:
+                note = "recipient is not an address"
+            elif edit is not None:
+                action, reader = _apply(self.store, email, edit)
+            outcomes.append(
+                Outcome(
+                    signal=signal,
+                    action=action,
+                    at=self.now,
+                    email=email or None,
+                    detail=note,
+                    message_id=self.event.mail.message_id,
+                    subscriber_id=reader.id if reader else None,
+                    transient_bounces=reader.transient_bounces if reader else None,
+                )
+            )
+        return outcomes
+
+
 def handle(
     store: SubscriberStore,
     ledger: DigestLedger,
@@ -265,31 +299,7 @@ def handle(
         event = parse_event(event_message)
     except UnusableEvent as error:
         return [Outcome(signal=Signal.OTHER, action=Action.IGNORED, at=now, detail=str(error))]
-
-    def each(
-        recipients: list[Recipient] | list[str], signal: Signal, detail: str, edit: Edit | None
-    ) -> list[Outcome]:
-        outcomes = []
-        for email in _emails(recipients):
-            action, reader, note = Action.IGNORED, None, detail
-            if not email:
-                note = "recipient is not an address"
-            elif edit is not None:
-                action, reader = _apply(store, email, edit)
-            outcomes.append(
-                Outcome(
-                    signal=signal,
-                    action=action,
-                    at=now,
-                    email=email or None,
-                    detail=note,
-                    message_id=event.mail.message_id,
-                    subscriber_id=reader.id if reader else None,
-                    transient_bounces=reader.transient_bounces if reader else None,
-                )
-            )
-        return outcomes
-
+    each = _Recipients(store, event, now).apply
     match event:
         case BounceEvent(bounce=bounce) if bounce.bounce_type is BounceType.PERMANENT:
             return each(bounce.bounced_recipients, Signal.PERMANENT_BOUNCE, bounce.bounce_sub_type, _suppress)
