@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import settings
 from moto import mock_aws
 from samtranslator.yaml_helper import yaml_parse
 
@@ -24,6 +25,12 @@ from paperboy.semantic.embedding import Embedder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SUBSCRIBERS_TABLE = "paperboy-test-subscribers"
+
+# Property tests run the same examples on every machine and every run: a failure in CI is a failure
+# on the developer's machine, with no example database to carry between them and no deadline for a
+# loaded two-core machine to miss. Tests that need more examples than this say so themselves.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, max_examples=50)
+settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)
