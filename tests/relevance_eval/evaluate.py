@@ -234,8 +234,13 @@ class NewRow:
         self.generation = _generation
         # Only `pick` is used: it reads nothing but the pool.
         self.sender = DigestSender(
-            store=None, ledger=None, pool=self.pool, renderer=None, mailer=None, links=None
-        )  # type: ignore[arg-type]
+            store=None,  # type: ignore[arg-type]
+            ledger=None,  # type: ignore[arg-type]
+            pool=self.pool,
+            renderer=None,  # type: ignore[arg-type]
+            mailer=None,  # type: ignore[arg-type]
+            links=None,  # type: ignore[arg-type]
+        )
 
     def __call__(self, profile: Profile) -> list[str]:
         if self.generation != _generation:
