@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from paperboy.digests.sender import DigestSender
     from paperboy.mail.inbound.inbox import Inbox
     from paperboy.mail.inbound.records import InboundRecords
+    from paperboy.mail.optin import OptIn
     from paperboy.mail.outbound.mailer import Mailer
     from paperboy.papers.sources.http import HttpClient
     from paperboy.papers.store import PaperStore
@@ -154,22 +155,43 @@ def limiter(settings: Settings, tables: Any = None) -> Limiter:
     return Limiter(_subscribers_table(settings, tables), quotas)
 
 
-def inbox(settings: Settings, tables: Any = None, key_signer: Signer | None = None) -> Inbox:
-    from paperboy.mail.inbound.inbox import Inbox
+def optin(
+    settings: Settings,
+    tables: Any = None,
+    key_links: Links | None = None,
+    store: SubscriberStore | None = None,
+) -> OptIn:
+    """The double opt-in and the notices it sends (the Web function's form and confirm link, and
+    the Inbox's)."""
+    from paperboy.mail.notices import Notices
+    from paperboy.mail.optin import OptIn
     from paperboy.mail.outbound.render import Renderer
 
     tables = tables or dynamodb()
+    store = store or subscriber_store(settings, tables)
+    notices = Notices(
+        store=store,
+        renderer=Renderer(),
+        mailer=mailer(settings),
+        links=key_links or links(settings),
+        limiter=limiter(settings, tables),
+    )
+    return OptIn(store=store, records=inbound_records(settings, tables), notices=notices)
+
+
+def inbox(settings: Settings, tables: Any = None, key_signer: Signer | None = None) -> Inbox:
+    from paperboy.mail.inbound.inbox import Inbox
+
+    tables = tables or dynamodb()
     key_signer = key_signer or signer(settings)
+    store = subscriber_store(settings, tables)
     return Inbox(
-        store=subscriber_store(settings, tables),
+        store=store,
         records=inbound_records(settings, tables),
         ledger=digest_ledger(settings, tables),
         papers=paper_store(settings, tables),
-        renderer=Renderer(),
-        mailer=mailer(settings),
-        links=links(settings, key_signer),
         signer=key_signer,
-        limiter=limiter(settings, tables),
+        optin=optin(settings, tables, links(settings, key_signer), store),
     )
 
 

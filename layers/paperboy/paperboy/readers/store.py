@@ -19,8 +19,9 @@ from paperboy.readers.schedule import due_slot
 from paperboy.readers.slots import SlotIndex
 from paperboy.readers.table import PROFILE, conditional_failed, sub_key, subscriber_from_item
 
-# An unconfirmed sign-up lives this long (README). Its record carries the TTL on every write, and
-# confirming checks the time too: DynamoDB deletes expired items only within days (moto never).
+# An unconfirmed sign-up lives this long (docs/architecture.md, "Subscribing"). Its record carries
+# the TTL on every write, and confirming checks the time too: DynamoDB deletes expired items only
+# within days (moto never).
 PENDING_LIFETIME = timedelta(days=7)
 
 
