@@ -66,6 +66,7 @@ COMMON = {
     "annotated_types",
     "typing_inspection",
     "paperboy",
+    "paperboy._exports",
     "paperboy.settings",
     "paperboy.wiring",
     "boto3.dynamodb",
@@ -79,8 +80,7 @@ PACKAGES = {
     "fetch_papers": {"paperboy.clock", "paperboy.papers", "paperboy.telemetry"},
     "plan_digests": {"paperboy.clock", "paperboy.digests", "paperboy.mail", "paperboy.readers"},
     "plan_shard": BATCH | {"paperboy.digests", "paperboy.mail", "paperboy.readers"},
-    "mail_events": UTILITY
-    | {"aws_lambda_powertools.utilities.parser", "paperboy.clock", "paperboy.mail", "paperboy.readers"},
+    "mail_events": {"paperboy.clock", "paperboy.mail", "paperboy.readers"},
     "web": UTILITY
     | TEMPLATES
     | {
