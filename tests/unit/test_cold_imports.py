@@ -36,7 +36,8 @@ FLOOR_MODULES = FLOOR + "\nimport sys\nprint(json.dumps({'modules': sorted(sys.m
 HEAVY = {
     "numpy": "vectors: ranking and embedding",
     "jinja2": "templates: mail and pages",
-    "css_inline": "mail templates",
+    # Mail templates are inlined when the layer is built, or on first use where it was not.
+    "css_inline": "nobody at import",
     "paperboy.mail.inbound.message": "the inbound mail parser",
     "paperboy.digests.ranking": "ranking (and the stemmer)",
     "aws_lambda_powertools.utilities.idempotency": "once-per-message inbound mail",
@@ -51,11 +52,10 @@ NEEDED = {
     "web": {"jinja2"},
     "inbound_mail": {
         "jinja2",
-        "css_inline",
         "paperboy.mail.inbound.message",
         "aws_lambda_powertools.utilities.idempotency",
     },
-    "send_digests": {"numpy", "jinja2", "css_inline", "paperboy.digests.ranking"},
+    "send_digests": {"numpy", "jinja2", "paperboy.digests.ranking"},
 }
 # Beyond the floor, by package: the third-party packages each handler loads, and paperboy's own
 # (subpackages, or top-level modules). A new entry here is a cold-start cost someone chose.
@@ -75,7 +75,7 @@ COMMON = {
 # Powertools' decorators and helpers, loaded with any utility beyond Logger, Metrics and Tracer.
 UTILITY = {"aws_lambda_powertools.middleware_factory", "aws_lambda_powertools.shared"}
 BATCH = UTILITY | {"aws_lambda_powertools.utilities.batch", "aws_lambda_powertools.utilities.data_classes"}
-TEMPLATES = {"jinja2", "markupsafe"}
+TEMPLATES = {"jinja2", "markupsafe", "paperboy.compiled_templates"}
 PACKAGES = {
     "fetch_papers": {"paperboy.clock", "paperboy.papers", "paperboy.telemetry"},
     "plan_digests": {"paperboy.clock", "paperboy.digests", "paperboy.mail", "paperboy.readers"},
@@ -101,7 +101,6 @@ PACKAGES = {
         "boto3.crt",
         "s3transfer",
         "awscrt",
-        "css_inline",
         "paperboy.clock",
         "paperboy.telemetry",
         "paperboy.mail",
@@ -111,7 +110,6 @@ PACKAGES = {
     "send_digests": BATCH
     | TEMPLATES
     | {
-        "css_inline",
         "numpy",
         "cython_runtime",
         "Stemmer",

@@ -22,11 +22,11 @@ from datetime import date
 from importlib import resources
 from typing import Any, NamedTuple
 
-import css_inline
 from jinja2 import BaseLoader, Environment, StrictUndefined, Template, TemplateNotFound
 from markupsafe import Markup, escape
 from pydantic import BaseModel, Field
 
+from paperboy import compiled_templates
 from paperboy.mail.outbound.mailer import one_line, quoted_printable
 from paperboy.papers.model import Paper, Pick
 from paperboy.readers.model import WEEKDAYS, Format, Frequency, ReaderSettings
@@ -275,6 +275,10 @@ class _MailTemplates(BaseLoader):
         source = self._prepare(template, _template_source(template))
         return source, f"paperboy/mail/outbound/templates/{template}", lambda: True
 
+    def list_templates(self) -> list[str]:
+        folder = resources.files("paperboy.mail.outbound").joinpath("templates")
+        return sorted(entry.name for entry in folder.iterdir() if entry.is_file())
+
 
 def inline_template_css(name: str, source: str, css: str | None = None) -> str:
     """The template with its CSS moved into style attributes and its jinja tags intact: a page's
@@ -287,6 +291,8 @@ def inline_template_css(name: str, source: str, css: str | None = None) -> str:
     def hide(match: re.Match[str]) -> str:
         tags.append(match.group())
         return f"\ue000{len(tags) - 1}\ue001"
+
+    import css_inline
 
     hidden = _JINJA_TAG.sub(hide, source)
     inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False, minify_css=True)
@@ -502,6 +508,41 @@ def _encoded(prefix: str, cards: list[_Placed], separator: str, suffix: str) -> 
     return b"\r\n".join(parts)
 
 
+def _environments(*, compiled: bool) -> tuple[Environment, Environment]:
+    """The HTML and the plain-text environment, reading the layer build's compiled templates when
+    `compiled` and the build wrote them."""
+
+    def load(source: BaseLoader) -> BaseLoader:
+        return compiled_templates.loader(__file__, source) if compiled else source
+
+    html = Environment(
+        loader=load(_MailTemplates(_inline_mail_css)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    text = Environment(
+        loader=load(_MailTemplates(lambda _name, source: source)),
+        # Plain text is not markup: escaping would show readers "&amp;".
+        autoescape=False,  # noqa: S701
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    return html, text
+
+
+def compile_templates() -> None:
+    """Every mail template compiled (the HTML ones CSS-inlined) as Renderer would, for the layer."""
+    html, text = _environments(compiled=False)
+    compiled_templates.compile_into(__file__, html, lambda name: name.endswith(".html"))
+    compiled_templates.compile_into(__file__, text, lambda name: name.endswith(".txt"))
+
+
 class _Compiled(dict[str, Template]):
     """One environment's templates by name, each compiled (and CSS-inlined) when first used: a
     function that sends only notices never pays for the digest's templates, nor a page view for any."""
@@ -521,24 +562,7 @@ class Renderer:
     share it."""
 
     def __init__(self) -> None:
-        html = Environment(
-            loader=_MailTemplates(_inline_mail_css),
-            autoescape=True,
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            auto_reload=False,
-        )
-        text = Environment(
-            loader=_MailTemplates(lambda _name, source: source),
-            # Plain text is not markup: escaping would show readers "&amp;".
-            autoescape=False,  # noqa: S701
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            auto_reload=False,
-        )
+        html, text = _environments(compiled=True)
         self._cards: dict[tuple[int, str], _Card] = {}
         self._copies = 0
         self._html = _Compiled(html, ".html")
