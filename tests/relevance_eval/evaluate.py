@@ -256,7 +256,9 @@ def _old_modules() -> dict[str, ModuleType]:
             capture_output=True,
             text=True,
         ).stdout
-        (folder / f"{name}.py").write_text(text.replace("from paperboy.readers", "from paperboy_old.readers"))
+        # The old modules import their siblings by the flat layout of that revision.
+        text = text.replace("from paperboy.readers", "from paperboy_old.readers")
+        (folder / f"{name}.py").write_text(text.replace("from paperboy.models", "from paperboy.papers.model"))
     sys.path.insert(0, str(folder.parent))
     return {
         name: importlib.import_module(f"paperboy_old.{name}") for name in ("readers", "commands", "ranking")
