@@ -29,7 +29,7 @@ help:
 	@echo "make test      lint, template checks, sam build and the test suite"
 	@echo "make demo      the daily cycle on the embedded local stack (no AWS, no network)"
 	@echo "make scenario SCENARIO=file.json OUT=dir   run a scenario file on the local stack"
-	@echo "make eval      ranking quality on the labelled profiles: old, BM25 and new (EVAL_ARGS=--fit refits)"
+	@echo "make eval      ranking quality on the labelled profiles, held out: old, BM25 and new (EVAL_ARGS=--fit refits)"
 	@echo "make bench     benchmarks, ~10 min (JSON, a table, and exit 1 if a goal is missed)"
 	@echo "make faults    seeded fault-injection campaign over the local stack (SEEDS=\"1 2 3\")"
 

@@ -1,4 +1,4 @@
-"""MailEvents: SES bounce, complaint and delivery events (configuration set -> SNS) keep the list clean."""
+"""MailEvents: SES's events (configuration set -> SNS) keep the list clean and settle digest claims."""
 
 from __future__ import annotations
 

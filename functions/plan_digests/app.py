@@ -1,5 +1,5 @@
-"""PlanDigests: hourly, settles claims SES has answered for, then fans the hour out into the index
-slots that hold readers."""
+"""PlanDigests: hourly, fans the hour out into the index slots that hold readers, then sweeps the
+digest claims (settling those SES has answered for, releasing the rest past their safe age)."""
 
 from __future__ import annotations
 

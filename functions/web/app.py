@@ -24,7 +24,7 @@ from paperboy.settings import Settings
 from paperboy.web import pages
 
 if TYPE_CHECKING:
-    from paperboy.mail.inbound import Inbox
+    from paperboy.mail import OptIn
 
 logger = Logger()
 metrics = Metrics()
@@ -176,14 +176,12 @@ def resubscribe(token: str) -> Response:
 
 
 @functools.cache
-def _inbox() -> Inbox:
-    """The inbox, built on the first request that mails (a page view needs no mail templates, mail
-    client or limits), with links to this Function URL as configuration names it, never as the
+def _optin() -> OptIn:
+    """The double opt-in, built on the first request that mails (a page view needs no mail templates,
+    mail client or limits), with links to this Function URL as configuration names it, never as the
     request does: a client chooses its own Host and X-Forwarded-Proto."""
-    inbox = wiring.inbox(SETTINGS, TABLES, SIGNER)
-    return dataclasses.replace(
-        inbox, links=dataclasses.replace(inbox.links, web_base_url=wiring.web_base_url(SETTINGS))
-    )
+    links = dataclasses.replace(LINKS, web_base_url=wiring.web_base_url(SETTINGS))
+    return wiring.optin(SETTINGS, TABLES, links, STORE)
 
 
 class BadRequest(Exception):
@@ -260,8 +258,7 @@ def confirm(token: str) -> Response:
     if isinstance(reader, pages.Page):
         return _html(reader)
     if reader.status in (Status.PENDING, Status.UNSUBSCRIBED):
-        active = subscriptions.activate(STORE, reader.id, now)
-        _inbox().welcome(active)
+        _optin().confirmed(reader, now)
         metrics.add_metric(name="Confirmed", unit=MetricUnit.Count, value=1)
     return _html(
         pages.Page(
@@ -290,12 +287,12 @@ def subscribe_form() -> Response:
 def subscribe() -> Response:
     # Imported by the form alone: page views (most requests, and every cold start by a link) skip them.
     from paperboy import telemetry
-    from paperboy.mail.inbound import Action
+    from paperboy.mail import Action
     from paperboy.readers import limits
 
     address = _form().get("email", "").strip()
     client = limits.ip_client(app.current_event.request_context.http.source_ip)
-    result = _inbox().start_subscription(address, ReaderSettings(), clock.now(), client=client)
+    result = _optin().start(address, ReaderSettings(), clock.now(), client=client)
     if result.action is Action.INVALID:
         return _html(
             pages.Page(

@@ -16,7 +16,7 @@ from test_unsubscribe_final import step
 from local_stack.links import mail_link
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
-from paperboy.mail.inbound import inbox as inbound
+from paperboy.mail.inbound import catalogue
 from paperboy.mail.inbound.commands import CommandKind, parse_commands
 from paperboy.mail.inbound.message import parse_message
 from paperboy.papers.store import PaperStore
@@ -157,7 +157,7 @@ def test_no_limit_unit_is_taken_before_the_wording_is_known(stack, monkeypatch):
     address = token_address(stack)
     used = units_taken(stack)
     # A kind whose wording went missing is a programming error: it may fail, but spends nobody's allowance.
-    monkeypatch.delitem(inbound._UNVERIFIED_CHANGES, CommandKind.TRENDING, raising=False)
+    monkeypatch.delitem(catalogue.CATALOGUE, CommandKind.TRENDING, raising=False)
     with pytest.raises(KeyError):
         step(
             stack,

@@ -31,7 +31,8 @@ class EventFaults:
     lost: float = 0.0
     duplicated: float = 0.0
     late: float = 0.0
-    # Within the claims' safe age: later than that, an event cannot settle a claim (see README).
+    # Within the claims' safe age: later than that, an event cannot settle a claim
+    # (docs/architecture.md, "Exactly once").
     late_by: timedelta = timedelta(minutes=20)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     tally: Counter[str] = field(default_factory=Counter)

@@ -12,7 +12,9 @@ from relevance_eval import evaluate
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="relevance_eval", description=__doc__)
     parser.add_argument("--profiles", default=str(evaluate.PROFILES), help="folder with profiles/judgements")
-    parser.add_argument("--fit", action="store_true", help="refit the thresholds, leave-one-profile-out too")
+    parser.add_argument(
+        "--fit", action="store_true", help="refit the fusion model on every profile and write fusion.json"
+    )
     parser.add_argument("--json", default="", help="also write the figures to this file")
     parser.add_argument("--per-profile", action="store_true", help="print every profile's row")
     arguments = parser.parse_args(argv)

@@ -18,6 +18,7 @@ from paperboy.settings import Settings
 if TYPE_CHECKING:
     from paperboy.digests.sender import DigestSender
     from paperboy.mail.inbound.inbox import Inbox
+    from paperboy.mail.optin import OptIn
     from paperboy.mail.outbound.mailer import Mailer
     from paperboy.papers.sources.http import HttpClient
     from paperboy.papers.store import PaperStore
@@ -116,20 +117,41 @@ def limiter(settings: Settings, tables: Any = None) -> Limiter:
     return Limiter((tables or dynamodb()).Table(settings.subscribers_table), quotas)
 
 
-def inbox(settings: Settings, tables: Any = None, key_signer: Signer | None = None) -> Inbox:
-    from paperboy.mail.inbound.inbox import Inbox
+def optin(
+    settings: Settings,
+    tables: Any = None,
+    key_links: Links | None = None,
+    store: SubscriberStore | None = None,
+) -> OptIn:
+    """The double opt-in and the notices it sends (the Web function's form and confirm link, and
+    the Inbox's)."""
+    from paperboy.mail.notices import Notices
+    from paperboy.mail.optin import OptIn
     from paperboy.mail.outbound.render import Renderer
 
     tables = tables or dynamodb()
-    key_signer = key_signer or signer(settings)
-    return Inbox(
-        store=subscriber_store(settings, tables),
-        papers=paper_store(settings, tables),
+    store = store or subscriber_store(settings, tables)
+    notices = Notices(
+        store=store,
         renderer=Renderer(),
         mailer=mailer(settings),
-        links=links(settings, key_signer),
-        signer=key_signer,
+        links=key_links or links(settings),
         limiter=limiter(settings, tables),
+    )
+    return OptIn(store=store, notices=notices)
+
+
+def inbox(settings: Settings, tables: Any = None, key_signer: Signer | None = None) -> Inbox:
+    from paperboy.mail.inbound.inbox import Inbox
+
+    tables = tables or dynamodb()
+    key_signer = key_signer or signer(settings)
+    store = subscriber_store(settings, tables)
+    return Inbox(
+        store=store,
+        papers=paper_store(settings, tables),
+        signer=key_signer,
+        optin=optin(settings, tables, links(settings, key_signer), store),
     )
 
 

@@ -38,8 +38,9 @@ DIGEST_PREFIX = "DIGEST#"
 DIGEST_RETENTION = timedelta(days=120)
 # How many recently sent paper ids a profile remembers, newest last.
 RECENT_PAPERS = 400
-# An unconfirmed sign-up lives this long (README). Its record carries the TTL on every write, and
-# confirming checks the time too: DynamoDB deletes expired items only within days (moto never).
+# An unconfirmed sign-up lives this long (docs/architecture.md, "Subscribing"). Its record carries
+# the TTL on every write, and confirming checks the time too: DynamoDB deletes expired items only
+# within days (moto never).
 PENDING_LIFETIME = timedelta(days=7)
 # How long a handled Message-ID is remembered: SES retries and resends come within hours, and a
 # confirmation (48 hours) or a sign-up (7 days) is answered within this.

@@ -1,4 +1,6 @@
-"""Inbound mail: who may command, what a reply asks for, and the answer it gets.
+"""Inbound mail: who may command. The Inbox routes each message by its recipient and its sender's
+standing; commands are applied by `applying`, answers to our questions read by `confirmations`,
+sign-ups go through `paperboy.mail.optin`, and every answer is a `paperboy.mail.notices` mail.
 
 Trust, in order (brief section 4):
 - automated mail (bounces, auto-replies, list traffic) is never answered and changes nothing;
@@ -27,83 +29,24 @@ is told so.
 
 from __future__ import annotations
 
-import re
-import secrets
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from enum import StrEnum
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from pydantic import BaseModel, Field
-
-from paperboy.mail.addresses import normalised, normalised_domain
-from paperboy.mail.inbound import consent
-from paperboy.mail.inbound.commands import Command, CommandKind, apply, help_text, parse_commands
-from paperboy.mail.inbound.consent import Answer
-from paperboy.mail.inbound.message import InboundMessage
-from paperboy.mail.outbound.mailer import Mailer, OutboundMail
-from paperboy.mail.outbound.render import NoticeView, Renderer, settings_summary
+from paperboy.mail.inbound.applying import Applier
+from paperboy.mail.inbound.catalogue import apply, brings_back, settings_of
+from paperboy.mail.inbound.commands import parse_commands
+from paperboy.mail.inbound.confirmations import Confirmations
+from paperboy.mail.inbound.received import Received, Verdicts, reader_today
+from paperboy.mail.notices import Action, Result
+from paperboy.mail.optin import OptIn
 from paperboy.papers.store import PaperStore
 from paperboy.readers import lifecycle as subscriptions
-from paperboy.readers.limits import UNKNOWN_MAIL_CLIENT, Limiter
-from paperboy.readers.model import MAX_FEEDBACK, Feedback, LikedPaper, ReaderSettings, Status, Subscriber
-from paperboy.readers.store import PENDING_LIFETIME, DigestRecord, SubscriberStore, pending_expiry
-from paperboy.readers.tokens import Links, Purpose, Signer, new_subscriber_id
+from paperboy.readers.model import ReaderSettings, Status, Subscriber
+from paperboy.readers.store import SubscriberStore
+from paperboy.readers.tokens import Purpose, Signer
 
-CONFIRM_LIFETIME = timedelta(hours=48)
-
-
-class Verdicts(BaseModel):
-    """SES's receipt verdicts (`PASS`, `FAIL`, `GRAY`, `PROCESSING_FAILED`, `DISABLED`)."""
-
-    spam: str = "PASS"
-    virus: str = "PASS"
-    spf: str = "PASS"
-    dkim: str = "PASS"
-    dmarc: str = "PASS"
-
-    @property
-    def hostile(self) -> bool:
-        return "FAIL" in (self.spam, self.virus, self.dmarc)
-
-    @property
-    def sender_proven(self) -> bool:
-        return self.dmarc == "PASS"
-
-
-class Received(BaseModel):
-    """One inbound message as SES received it: envelope recipients, verdicts and the parsed mail."""
-
-    message_id: str
-    recipients: list[str]
-    verdicts: Verdicts = Field(default_factory=Verdicts)
-    message: InboundMessage
-    # Who asked, for the sign-up limits (limits.mail_client): the server that handed the mail to SES.
-    client: str = UNKNOWN_MAIL_CLIENT
-
-
-class Action(StrEnum):
-    IGNORED = "ignored"
-    APPLIED = "applied"
-    CONFIRM_REQUESTED = "confirm_requested"
-    SUBSCRIBE_STARTED = "subscribe_started"
-    ACTIVATED = "activated"
-    UNSUBSCRIBED = "unsubscribed"
-    HELP = "help"
-    RATE_LIMITED = "rate_limited"
-    INVALID = "invalid"  # an address the mailer would refuse
-    OWN_ADDRESS = "own_address"  # one of Paperboy's own addresses: never signed up, never mailed
-    TOO_LARGE = "too_large"
-    CANCELLED = "cancelled"  # a refusal answered a confirmation
-
-
-class Result(BaseModel):
-    action: Action
-    reason: str = ""
-    mails: list[str] = Field(default_factory=list)  # kinds of mail sent
-    # RATE_LIMITED: the limit reached, and the seconds until its window ends.
-    limit: str | None = None
-    retry_after: int = 0
+# The InboundMail handler's names for what it reads and what it gets back.
+__all__ = ["Action", "Inbox", "Received", "Result", "Verdicts"]
 
 
 def _local(address: str) -> tuple[str, str, str]:
@@ -117,11 +60,14 @@ def _local(address: str) -> tuple[str, str, str]:
 class Inbox:
     store: SubscriberStore
     papers: PaperStore
-    renderer: Renderer
-    mailer: Mailer
-    links: Links
     signer: Signer
-    limiter: Limiter
+    optin: OptIn
+    applier: Applier = field(init=False)
+    confirmations: Confirmations = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.applier = Applier(store=self.store, papers=self.papers, notices=self.optin.notices)
+        self.confirmations = Confirmations(store=self.store, optin=self.optin, applier=self.applier)
 
     def handle(self, received: Received, now: datetime) -> Result:
         message = received.message
@@ -135,7 +81,7 @@ class Inbox:
             # From must parse strictly as exactly one address: anything else names nobody we could
             # act for or answer (`ada@example.org <mallory@evil.example>` is not ada).
             return Result(action=Action.IGNORED, reason="no single sender address")
-        if self._ours(message.from_address):
+        if self.optin.ours(message.from_address):
             return Result(action=Action.IGNORED, reason="mail from our own address (loop guard)")
         if message.message_id and not self.store.first_delivery(
             message.from_address, message.message_id, received.message_id, now
@@ -145,19 +91,18 @@ class Inbox:
             return Result(action=Action.IGNORED, reason="this Message-ID was already handled")
         for recipient in received.recipients:
             base, tag, domain = _local(recipient)
-            if domain != self.links.domain:
+            if domain != self.optin.notices.links.domain:
                 continue
             if base == "reply" and tag:
                 return self._reply(received, tag, now)
             if base == "confirm" and tag:
-                return self._confirmed(received, tag, now)
+                return self.confirmations.pending_commands(received, tag, now)
             if base == "unsubscribe" and tag:
                 return self._mailto_unsubscribe(tag, now)
             if base == "subscribe":
                 return self._subscribe(received, now)
         return Result(action=Action.IGNORED, reason="no Paperboy address among the recipients")
 
-    # -- mail over the parsing limits -------------------------------------------------------------
     def _too_large(self, received: Received, now: datetime) -> Result:
         """Nothing in it is applied. Only a reader who may command (their own address, DMARC passed,
         to their reply address) hears why, so they can send it again shorter; anyone else's
@@ -167,7 +112,7 @@ class Inbox:
         reader = self._commanding_reader(received, now)
         if reader is None:
             return Result(action=Action.TOO_LARGE, reason=f"{reason}; not answered")
-        kind = self._send(
+        kind = self.optin.notices.send(
             reader,
             "notice",
             message,
@@ -187,11 +132,11 @@ class Inbox:
         message = received.message
         if message.automated or received.verdicts.hostile or not received.verdicts.sender_proven:
             return None
-        if self._ours(message.from_address):
+        if self.optin.ours(message.from_address):
             return None
         for recipient in received.recipients:
             base, tag, domain = _local(recipient)
-            if domain == self.links.domain and base == "reply" and tag:
+            if domain == self.optin.notices.links.domain and base == "reply" and tag:
                 reader = subscriptions.reader_for_token(self.store, self.signer, Purpose.REPLY, tag, now)
                 if reader is None or reader.email != message.from_address:
                     return None
@@ -200,7 +145,6 @@ class Inbox:
                 return None if reader.status in (Status.UNSUBSCRIBED, Status.SUPPRESSED) else reader
         return None
 
-    # -- replies to a reader's token address ------------------------------------------------------
     def _reply(self, received: Received, token: str, now: datetime) -> Result:
         holder = subscriptions.token_holder(self.store, self.signer, Purpose.REPLY, token, now)
         if holder is None:
@@ -212,332 +156,16 @@ class Inbox:
             return Result(action=Action.IGNORED, reason="revoked reply token")
         message = received.message
         if reader.status is Status.PENDING:
-            return self._activate(received, reader, now)
+            return self.confirmations.sign_up(received, reader, now)
         if message.from_address != reader.email:
             return self._stranger(received, now)
-        parsed = parse_commands(message.new_text, today=self._today(reader, now))
+        parsed = parse_commands(message.new_text, today=reader_today(reader, now))
         if not received.verdicts.sender_proven:
             if parsed.commands:
-                return self._ask_to_confirm(reader, parsed.commands, received.client, now)
-            return self._unverified_help(reader, received.client, now)
-        return self._apply(reader, parsed.commands, parsed.not_understood, message, now, echo=True)
+                return self.applier.ask_to_confirm(reader, parsed.commands, received.client, now)
+            return self.applier.unverified_help(reader, received.client, now)
+        return self.applier.apply(reader, parsed.commands, parsed.not_understood, message, now, echo=True)
 
-    def _apply(
-        self,
-        reader: Subscriber,
-        commands: list[Command],
-        not_understood: list[str],
-        message: InboundMessage | None,
-        now: datetime,
-        *,
-        echo: bool,
-    ) -> Result:
-        """Apply commands and answer. `echo`: the sender is verified, so the answer may quote its
-        subject and the lines it did not understand."""
-        if not echo:
-            not_understood = []
-        changes: list[str] = []
-        mails: list[str] = []
-        wants_settings = wants_help = False
-        for command in commands:
-            kind = command.kind
-            if kind in (CommandKind.UNSUBSCRIBE,):
-                subscriptions.unsubscribe(self.store, reader.id, now)
-                mails.append(
-                    self._send(
-                        reader,
-                        "goodbye",
-                        message,
-                        echo=echo,
-                        paragraphs=[
-                            "You are unsubscribed: no more digests will come.",
-                            "Changed your mind? Reply “subscribe” to this mail, or write to "
-                            f"subscribe@{self.links.domain}: we will first send a confirmation "
-                            "to this address, and your digest starts again when you confirm it.",
-                        ],
-                    )
-                )
-                return Result(action=Action.UNSUBSCRIBED, mails=mails)
-            if kind is CommandKind.SUBSCRIBE or kind is CommandKind.RESUME:
-                subscriptions.activate(self.store, reader.id, now)
-                changes.append("digests are on")
-            elif kind is CommandKind.PAUSE:
-                subscriptions.pause(self.store, reader.id, command.until, now)
-                changes.append(
-                    f"paused until {command.until:%d %b %Y}"
-                    if command.until
-                    else "paused until you reply “resume”"
-                )
-            elif kind in (CommandKind.MORE, CommandKind.LESS):
-                changes.append(self._feedback(reader, command, message, now))
-            elif kind is CommandKind.SETTINGS:
-                wants_settings = True
-            elif kind is CommandKind.HELP:
-                wants_help = True
-        settings_commands = [c for c in commands if c.kind not in _NOT_SETTINGS]
-        if settings_commands:
-
-            def edit(current: Subscriber) -> Subscriber:
-                settings, _ = apply(current.settings, settings_commands)
-                return subscriptions.rescheduled(current.model_copy(update={"settings": settings}), now)
-
-            _, described = apply(reader.settings, settings_commands)
-            subscriptions.change(self.store, reader.id, edit)
-            changes.extend(described)
-        if not changes and not wants_settings and not wants_help:
-            mails.append(
-                self._send(reader, "help", message, echo=echo, not_understood=not_understood, with_help=True)
-            )
-            return Result(action=Action.HELP, mails=mails)
-        kind = "ack" if changes else ("help" if wants_help else "ack")
-        mails.append(
-            self._send(
-                reader,
-                kind,
-                message,
-                echo=echo,
-                changes=changes,
-                not_understood=[line for line in not_understood if not _PLEASANTRY.match(line)],
-                with_help=wants_help or bool(not_understood),
-            )
-        )
-        return Result(action=Action.APPLIED if changes else Action.HELP, mails=mails)
-
-    def _feedback(
-        self, reader: Subscriber, command: Command, message: InboundMessage | None, now: datetime
-    ) -> str:
-        record = self._digest_replied_to(reader, message)
-        number = command.number or 0
-        if record is None or not 1 <= number <= len(record.paper_ids):
-            return f"“{command.line}”: there is no paper #{number} in the digest you replied to"
-        paper_id = record.paper_ids[number - 1]
-        title = record.paper_titles[number - 1] if number <= len(record.paper_titles) else paper_id
-        stored = self.papers.get(paper_id)
-        liked = LikedPaper(id=paper_id, title=title, keywords=stored.keywords if stored else ())
-        more = command.kind is CommandKind.MORE
-        vector = stored.vector if stored is not None else None
-
-        def edit(current: Subscriber) -> Subscriber:
-            kept_more = tuple(p for p in current.feedback.more if p.id != paper_id)
-            kept_less = tuple(p for p in current.feedback.less if p.id != paper_id)
-            feedback = Feedback(
-                more=((*kept_more, liked) if more else kept_more)[-MAX_FEEDBACK:],
-                less=(kept_less if more else (*kept_less, liked))[-MAX_FEEDBACK:],
-            )
-            update: dict[str, object] = {"feedback": feedback}
-            if vector is not None:
-                # Imported here: numpy is needed only by a rating, not by every cold start that imports this.
-                from paperboy.semantic.profiles import moved_profile
-
-                update["profile_vector"] = moved_profile(current.profile_vector, vector, more=more)
-            return current.model_copy(update=update)
-
-        subscriptions.change(self.store, reader.id, edit)
-        # Say what the next digest will do differently: papers close in meaning (by the paper's
-        # vector) or, for a paper not embedded yet, papers sharing its title's words.
-        how = "close in meaning to it" if vector is not None else "sharing its title's words"
-        moves = "rank higher" if more else "rank lower"
-        return (
-            f"{'more' if more else 'fewer'} papers like #{number} “{title}”: "
-            f"from your next digest, papers {how} {moves}"
-        )
-
-    def _digest_replied_to(self, reader: Subscriber, message: InboundMessage | None) -> DigestRecord | None:
-        records = [r for r in self.store.recent_digests(reader.id) if r.paper_ids]
-        if message is not None:
-            referenced = {
-                ref.strip("<>").split("@")[0] for ref in (*message.in_reply_to, *message.references)
-            }
-            for record in records:
-                if record.message_id and record.message_id in referenced:
-                    return record
-                if f"digest.{record.period.isoformat()}.{reader.id}" in referenced:
-                    return record
-        return records[0] if records else None
-
-    # -- confirmations ------------------------------------------------------------------------------
-    def _ask_to_confirm(
-        self, reader: Subscriber, commands: list[Command], client: str, now: datetime
-    ) -> Result:
-        """The sender is not verified: ask the reader, at their stored address, to confirm. The mail
-        names what the commands would do in our own words, never the sender's lines."""
-        # The wording first: nothing is counted or stored for a mail we could not write.
-        wanted = dict.fromkeys(_UNVERIFIED_CHANGES[c.kind] for c in commands)
-        limited = self._limited(reader.email, client, now)
-        if limited is not None:
-            return limited
-        nonce = secrets.token_hex(12)
-        # One line can hold several commands ("time 7:30 CET"): store each line once.
-        command_lines = list(dict.fromkeys(c.line for c in commands))
-        self.store.put_pending_commands(nonce, reader, command_lines, now + CONFIRM_LIFETIME)
-        kind = self._send(
-            reader,
-            "confirm",
-            None,
-            reply_to=f"confirm+{nonce}@{self.links.domain}",
-            paragraphs=[
-                "We got a mail for your Paperboy digest that we could not verify came from you. It asks to:",
-                *[f"  • {change}" for change in wanted],
-                "Reply “yes” to this mail within 48 hours to apply it. "
-                "If it was not you, reply “no” or ignore this mail: nothing changes.",
-            ],
-        )
-        return Result(action=Action.CONFIRM_REQUESTED, mails=[kind])
-
-    def _unverified_help(self, reader: Subscriber, client: str, now: datetime) -> Result:
-        """A mail with no command from the reader's address that DMARC did not verify: a fixed
-        answer (whoever wrote it may not be the reader), counted against the limits."""
-        return self._limited_answer(
-            reader,
-            client,
-            now,
-            "help",
-            with_help=True,
-            paragraphs=[
-                "We got a mail for your Paperboy digest that we could not verify came from you, "
-                "and it changed nothing. To change your digest, reply with one of the commands below.",
-            ],
-        )
-
-    def _limited_answer(
-        self, reader: Subscriber, client: str, now: datetime, kind: str, **fields: Any
-    ) -> Result:
-        """A fixed answer nobody verifiably asked for, sent only within the limits."""
-        limited = self._limited(reader.email, client, now)
-        if limited is not None:
-            return limited
-        return Result(action=Action.HELP, mails=[self._send(reader, kind, None, **fields)])
-
-    def _confirmed(self, received: Received, nonce: str, now: datetime) -> Result:
-        """A reply at `confirm+NONCE@`: it applies the commands waiting there only when it comes from
-        the reader's own address, the reader is as they were when asked (same token version, same
-        status), and it says yes. A yes or a no uses the nonce up; an unclear reply is asked again."""
-        pending = self.store.pending_commands(nonce, now)
-        if pending is None:
-            return Result(action=Action.IGNORED, reason="unknown, used or expired confirmation")
-        reader = self.store.get(pending.subscriber_id)
-        if reader is None:
-            return Result(action=Action.IGNORED, reason="reader gone")
-        message = received.message
-        if message.from_address != reader.email:
-            return Result(
-                action=Action.IGNORED, reason="confirmation from an address other than the reader's"
-            )
-        if not pending.holds_for(reader):
-            return Result(action=Action.IGNORED, reason="confirmation revoked: the reader changed since")
-        reply = consent.read(message.new_text, today=self._today(reader, now))
-        comes_back = reader.status is Status.UNSUBSCRIBED
-        if reply.answer is Answer.UNCLEAR:
-            return self._ask_again(
-                received,
-                reader,
-                now,
-                wanted="your Paperboy subscription" if comes_back else "the change to your Paperboy digest",
-                reply_to=f"confirm+{nonce}@{self.links.domain}",
-            )
-        if not self.store.use_pending_commands(nonce):
-            return Result(action=Action.IGNORED, reason="confirmation used concurrently")
-        if reply.answer is Answer.NO:
-            return self._refused(
-                reader,
-                "You said no, so nothing was changed"
-                + (": you stay unsubscribed, and no digest will come." if comes_back else "."),
-            )
-        proven = received.verdicts.sender_proven
-        shown = message if proven else None
-        parsed = parse_commands("\n".join(pending.lines), today=self._today(reader, now))
-        if comes_back:
-            # The confirmation went to the stored address after the unsubscribe: a fresh opt-in.
-            active = subscriptions.activate(self.store, reader.id, now)
-            return Result(action=Action.ACTIVATED, mails=[self.welcome(active, shown)])
-        return self._apply(reader, parsed.commands, [], shown, now, echo=proven)
-
-    def _activate(self, received: Received, reader: Subscriber, now: datetime) -> Result:
-        """A reply to a pending reader's confirmation: a yes activates (a verified sender's commands
-        in it apply too), a no cancels the sign-up, anything else is asked again."""
-        message = received.message
-        proven = received.verdicts.sender_proven
-        reply = consent.read(message.new_text, today=self._today(reader, now))
-        if reply.answer is Answer.NO:
-            # Unsubscribing revokes the confirm link and this reply address as well.
-            subscriptions.unsubscribe(self.store, reader.id, now)
-            return self._refused(
-                reader,
-                "You said no, so your Paperboy sign-up is cancelled: no digest will come to this address.",
-            )
-        if self._expired(reader, now):
-            # Refused; the way to start again is a new confirmation to the stored address (within
-            # the confirmation limits), never to whoever wrote.
-            result = self.start_subscription(reader.email, reader.settings, now, client=received.client)
-            return result.model_copy(
-                update={"reason": "pending subscription expired: confirmation sent again"}
-            )
-        if reply.answer is Answer.UNCLEAR:
-            return self._ask_again(received, reader, now, wanted="your Paperboy subscription")
-        active = subscriptions.activate(self.store, reader.id, now)
-        wanted = [c for c in reply.commands if c.kind not in _NOT_SETTINGS]
-        if wanted and proven and message.from_address == reader.email:
-
-            def edit(current: Subscriber) -> Subscriber:
-                settings, _ = apply(current.settings, wanted)
-                return subscriptions.rescheduled(current.model_copy(update={"settings": settings}), now)
-
-            active = subscriptions.change(self.store, reader.id, edit)
-        return Result(action=Action.ACTIVATED, mails=[self.welcome(active, message)])
-
-    def _refused(self, reader: Subscriber, outcome: str) -> Result:
-        """A short answer to a "no": what did not happen, and nothing the sender wrote."""
-        kind = self._send(
-            reader,
-            "notice",
-            None,
-            subject="Cancelled: nothing was changed",
-            paragraphs=[
-                outcome,
-                "Thank you for telling us. If it was a mistake, you can sign up again at any "
-                f"time by writing to subscribe@{self.links.domain}.",
-            ],
-        )
-        return Result(action=Action.CANCELLED, reason="the reply refused", mails=[kind])
-
-    def _ask_again(
-        self,
-        received: Received,
-        reader: Subscriber,
-        now: datetime,
-        *,
-        wanted: str,
-        reply_to: str | None = None,
-    ) -> Result:
-        """A reply to a confirmation that says neither yes nor no: nothing happens, and the reader
-        is asked again in our words (counted against the limits: a chatty autoresponder stops)."""
-        result = self._limited_answer(
-            reader,
-            received.client,
-            now,
-            "notice",
-            reply_to=reply_to,
-            subject="Please answer yes or no",
-            paragraphs=[
-                f"We could not tell from your reply whether you want {wanted}, so nothing changed.",
-                "Reply “yes” to confirm, or “no” if you did not ask for it.",
-            ],
-        )
-        return result.model_copy(update={"reason": result.reason or "the reply said neither yes nor no"})
-
-    def welcome(self, reader: Subscriber, message: InboundMessage | None = None) -> str:
-        return self._send(
-            reader,
-            "welcome",
-            message,
-            with_help=True,
-            paragraphs=[
-                "Welcome to Paperboy! Your first digest comes at your next delivery time.",
-                "Change anything by replying to any Paperboy mail.",
-            ],
-        )
-
-    # -- subscribing --------------------------------------------------------------------------------
     def _subscribe(self, received: Received, now: datetime) -> Result:
         message = received.message
         proven = received.verdicts.sender_proven
@@ -545,10 +173,10 @@ class Inbox:
         # Settings from a sender DMARC did not verify would reach the address's owner in our mail.
         if proven:
             parsed = parse_commands(message.new_text, today=now.date())
-            settings, _ = apply(settings, [c for c in parsed.commands if c.kind not in _NOT_SETTINGS])
+            settings, _ = apply(settings, settings_of(parsed.commands))
             # A command whose value could not be used is named in the confirmation, not dropped silently.
             rejected = parsed.rejected
-        return self.start_subscription(
+        return self.optin.start(
             message.from_address,
             settings,
             now,
@@ -557,124 +185,13 @@ class Inbox:
             not_understood=rejected,
         )
 
-    def start_subscription(
-        self,
-        address: str,
-        settings: ReaderSettings,
-        now: datetime,
-        message: InboundMessage | None = None,
-        *,
-        client: str,
-        not_understood: list[str] | None = None,
-    ) -> Result:
-        """Double opt-in for `address` (a mail to subscribe@, the web form, a stranger's reply),
-        asked for by `client`. The address is checked and the limits counted before anything is
-        written or sent. `message` is the verified mail that asked, if any (its ids thread the answer)."""
-        try:
-            address = normalised(address)
-        except ValueError:
-            return Result(action=Action.INVALID, reason="not an address mail can be sent to")
-        if self._ours(address):
-            return Result(action=Action.OWN_ADDRESS, reason="one of Paperboy's own addresses")
-        limited = self._limited(address, client, now)
-        if limited is not None:
-            return limited
-        existing = self.store.by_email(address)
-        if existing is not None and existing.status is Status.SUPPRESSED:
-            return Result(action=Action.IGNORED, reason="address suppressed after bounces or complaints")
-        if existing is not None and existing.status in (Status.ACTIVE, Status.PAUSED):
-            return Result(
-                action=Action.HELP,
-                mails=[
-                    self._send(
-                        existing,
-                        "notice",
-                        message,
-                        paragraphs=[
-                            "You are already subscribed to Paperboy. Your settings are below; "
-                            "reply to change them.",
-                        ],
-                        with_help=True,
-                    )
-                ],
-            )
-        if existing is not None and existing.status is Status.UNSUBSCRIBED:
-            return self._offer_resubscription(existing, now, message)
-        if existing is not None:
-            reader = subscriptions.change(
-                self.store,
-                existing.id,
-                lambda r: r.model_copy(
-                    update={
-                        "status": Status.PENDING,
-                        "settings": settings if settings != ReaderSettings() else r.settings,
-                        "created_at": now,
-                        "next_due": None,
-                    }
-                ),
-            )
-        else:
-            reader = Subscriber(
-                id=new_subscriber_id(secrets.token_bytes(10)),
-                email=address,
-                status=Status.PENDING,
-                settings=settings,
-                created_at=now,
-            )
-            if not self.store.create(reader):
-                return Result(action=Action.IGNORED, reason="address taken concurrently")
-        reader = self.store.get(reader.id) or reader
-        expires = pending_expiry(reader) or now + PENDING_LIFETIME
-        return Result(
-            action=Action.SUBSCRIBE_STARTED,
-            mails=[self._confirmation(reader, message, expires, not_understood=not_understood)],
-        )
-
-    def _offer_resubscription(
-        self, reader: Subscriber, now: datetime, message: InboundMessage | None
-    ) -> Result:
-        """An unsubscribed address stays unsubscribed until its mailbox confirms: a stranger's form
-        post or a forwarded mail changes nothing, and may at most send it a confirmation (the caller
-        has counted it against the sign-up limits)."""
-        nonce = secrets.token_hex(12)
-        expires = now + PENDING_LIFETIME
-        self.store.put_pending_commands(nonce, reader, ["subscribe"], expires)
-        mail = self._confirmation(reader, message, expires, reply_to=f"confirm+{nonce}@{self.links.domain}")
-        return Result(action=Action.SUBSCRIBE_STARTED, mails=[mail])
-
-    def _confirmation(
-        self,
-        reader: Subscriber,
-        message: InboundMessage | None,
-        expires: datetime,
-        reply_to: str | None = None,
-        not_understood: list[str] | None = None,
-    ) -> str:
-        return self._send(
-            reader,
-            "confirm",
-            message,
-            reply_to=reply_to,
-            not_understood=not_understood,
-            link=("Confirm my subscription", self.links.confirm_url(reader, expires)),
-            paragraphs=[
-                "Someone (hopefully you) asked to get Paperboy's daily digest of trending "
-                "machine-learning papers at this address.",
-                "To confirm, reply “yes” to this mail or press the button below "
-                f"before {expires:%d %b %Y %H:%M} UTC. "
-                "If it was not you, reply “no” or ignore this mail, and nothing happens.",
-            ],
-        )
-
     def _stranger(self, received: Received, now: datetime) -> Result:
         """A reply from someone other than the reader (a forwarded digest): the reader's settings stay
         as they are; a proven sender who is not a reader yet may get an offer of their own."""
         sender = received.message.from_address
         if not sender or not received.verdicts.sender_proven or self.store.by_email(sender) is not None:
             return Result(action=Action.IGNORED, reason="reply from an address other than the reader's")
-        result = self.start_subscription(
-            sender, ReaderSettings(), now, received.message, client=received.client
-        )
+        result = self.optin.start(sender, ReaderSettings(), now, received.message, client=received.client)
         return result.model_copy(update={"reason": "offered a subscription to a forwarded digest's reader"})
 
     def _reply_after_unsubscribe(self, received: Received, reader: Subscriber, now: datetime) -> Result:
@@ -686,14 +203,14 @@ class Inbox:
             return Result(action=Action.IGNORED, reason="address suppressed after bounces or complaints")
         if message.from_address != reader.email:
             return self._stranger(received, now)
-        parsed = parse_commands(message.new_text, today=self._today(reader, now))
-        if not any(c.kind in (CommandKind.SUBSCRIBE, CommandKind.RESUME) for c in parsed.commands):
+        parsed = parse_commands(message.new_text, today=reader_today(reader, now))
+        if not brings_back(parsed.commands):
             return Result(action=Action.IGNORED, reason="reader unsubscribed: nothing changes")
-        limited = self._limited(reader.email, received.client, now)
+        limited = self.optin.notices.limited(reader.email, received.client, now)
         if limited is not None:
             return limited
         # Nothing of the inbound mail goes out: it may not come from the reader at all.
-        result = self._offer_resubscription(reader, now, None)
+        result = self.optin.offer_resubscription(reader, now, None)
         return result.model_copy(update={"reason": "unsubscribed reader asked back: confirmation sent"})
 
     def _mailto_unsubscribe(self, token: str, now: datetime) -> Result:
@@ -706,162 +223,3 @@ class Inbox:
             return Result(action=Action.IGNORED, reason="revoked unsubscribe token")
         subscriptions.unsubscribe(self.store, holder.reader.id, now)
         return Result(action=Action.UNSUBSCRIBED)
-
-    # -- helpers ------------------------------------------------------------------------------------
-    def _ours(self, address: str) -> bool:
-        """An address of Paperboy's own (`address` normalised): any at the mail domain, whose every
-        address the receipt rule hands to InboundMail, and the sender, wherever it lives."""
-        domain = address.rpartition("@")[2]
-        return domain == normalised_domain(self.links.domain) or address == normalised(self.mailer.sender)
-
-    def _today(self, reader: Subscriber, now: datetime) -> date:
-        return now.astimezone(reader.settings.zone).date()
-
-    def _expired(self, reader: Subscriber, now: datetime) -> bool:
-        expires = pending_expiry(reader)
-        return expires is not None and expires <= now
-
-    def _limited(self, address: str, client: str, now: datetime) -> Result | None:
-        """None when a mail to `address` asked for by `client` is within every limit (and is now
-        counted); else the answer: refused by a limit, or an address the mailer would refuse."""
-        try:
-            refused = self.limiter.take(address, client, now)
-        except ValueError:
-            return Result(action=Action.INVALID, reason="not an address mail can be sent to")
-        if refused is None:
-            return None
-        return Result(
-            action=Action.RATE_LIMITED,
-            reason=f"{refused.limit.value} limit reached",
-            limit=refused.limit.value,
-            retry_after=max(1, int(refused.retry_after.total_seconds())),
-        )
-
-    def _send(
-        self,
-        reader: Subscriber,
-        kind: str,
-        message: InboundMessage | None,
-        *,
-        paragraphs: list[str] | None = None,
-        changes: list[str] | None = None,
-        not_understood: list[str] | None = None,
-        with_help: bool = False,
-        reply_to: str | None = None,
-        link: tuple[str, str] | None = None,
-        echo: bool = False,
-        subject: str | None = None,
-    ) -> str:
-        """Send a notice to the reader. Only with `echo` (a verified sender) may its subject quote
-        the message's; `message` threads the answer (In-Reply-To, References)."""
-        current = self.store.get(reader.id) or reader
-        view = NoticeView(
-            subject=subject or _subject(kind, message if echo else None),
-            paragraphs=[
-                *(paragraphs or []),
-                *(["Done:", *[f"• {c}" for c in changes]] if changes else []),
-                *(
-                    ["I did not understand:", *[f"  {line}" for line in not_understood]]
-                    if not_understood
-                    else []
-                ),
-            ],
-            settings_lines=_settings_lines(current),
-            action=link,
-            help_text=help_text(self.links.domain) if with_help else None,
-            # Only mail to a subscribed reader offers an unsubscribe (a confirmation or a goodbye has
-            # nothing to stop).
-            unsubscribe_url=self.links.unsubscribe_url(current)
-            if current.status in (Status.ACTIVE, Status.PAUSED)
-            else None,
-        )
-        rendered = self.renderer.notice(kind, view)
-        in_reply_to = message.message_id if message else None
-        self.mailer.send(
-            OutboundMail(
-                to=current.email,
-                subject=rendered.subject,
-                text=rendered.text,
-                html=rendered.html,
-                reply_to=reply_to or self.links.reply_address(current),
-                kind=kind,
-                list_unsubscribe_url=view.unsubscribe_url,
-                list_unsubscribe_mailto=self.links.unsubscribe_mailto(current)
-                if view.unsubscribe_url
-                else None,
-                in_reply_to=in_reply_to,
-                references=[
-                    *(message.references if message else []),
-                    *([in_reply_to] if in_reply_to else []),
-                ],
-            )
-        )
-        return kind
-
-
-# Greetings, thanks and a signed name around commands are not worth an "I did not understand".
-_PLEASANTRY = re.compile(
-    r"(?i:^(hi|hello|hey|dear|thanks?|thank you|cheers|best|regards|kind regards|yours|ok|okay)\b)"
-    r"|^[A-Z][a-z]+\.?$"
-)
-_NOT_SETTINGS = frozenset(
-    {
-        CommandKind.UNSUBSCRIBE,
-        CommandKind.SUBSCRIBE,
-        CommandKind.PAUSE,
-        CommandKind.RESUME,
-        CommandKind.MORE,
-        CommandKind.LESS,
-        CommandKind.SETTINGS,
-        CommandKind.HELP,
-    }
-)
-# What a command would do, in our words: the confirmation an unverified sender causes quotes nothing
-# the sender wrote (a topic can be any text: "topics: cheap pills at example.com").
-_UNVERIFIED_CHANGES = {
-    CommandKind.UNSUBSCRIBE: "unsubscribe you",
-    CommandKind.SUBSCRIBE: "start your digest again",
-    CommandKind.PAUSE: "pause your digest",
-    CommandKind.RESUME: "resume your digest",
-    CommandKind.TOPICS_SET: "change your topics",
-    CommandKind.TOPIC_ADD: "change your topics",
-    CommandKind.TOPIC_REMOVE: "change your topics",
-    CommandKind.EXCLUDE_ADD: "change what you exclude",
-    CommandKind.EXCLUDE_REMOVE: "change what you exclude",
-    CommandKind.CATEGORIES_SET: "change your arXiv categories",
-    CommandKind.FOLLOW: "change the authors you follow",
-    CommandKind.UNFOLLOW: "change the authors you follow",
-    CommandKind.MORE: "record your feedback on papers",
-    CommandKind.LESS: "record your feedback on papers",
-    CommandKind.COUNT: "change how many papers you get",
-    CommandKind.TIME: "change your delivery time",
-    CommandKind.TIMEZONE: "change your time zone",
-    CommandKind.DAILY: "change how often your digest comes",
-    CommandKind.WEEKLY: "change how often your digest comes",
-    CommandKind.FORMAT: "change your mail format",
-    CommandKind.QUIET_DAYS: "change your quiet-day notes",
-    CommandKind.TRENDING: "show or hide the “Also trending” section",
-    CommandKind.SETTINGS: "show your settings",
-    CommandKind.HELP: "show the commands",
-}
-_SUBJECTS = {
-    "confirm": "Please confirm your Paperboy subscription",
-    "welcome": "Welcome to Paperboy",
-    "ack": "Done: your Paperboy settings",
-    "help": "Paperboy: how to change your digest",
-    "goodbye": "You are unsubscribed from Paperboy",
-    "notice": "Your Paperboy subscription",
-}
-
-
-def _subject(kind: str, message: InboundMessage | None) -> str:
-    if message is not None and message.subject and kind in ("ack", "help", "goodbye"):
-        original = " ".join(message.subject.split())[:150]
-        return original if original.lower().startswith("re:") else f"Re: {original}"
-    return _SUBJECTS.get(kind, _SUBJECTS["notice"])
-
-
-def _settings_lines(reader: Subscriber) -> list[str]:
-    until = f" until {reader.paused_until:%d %b %Y}" if reader.paused_until else ""
-    status = f"Status: {reader.status.value}{until}"
-    return [status, *settings_summary(reader.settings)]

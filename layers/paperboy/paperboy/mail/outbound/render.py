@@ -27,9 +27,10 @@ from markupsafe import Markup, escape
 from pydantic import BaseModel, Field
 
 from paperboy import compiled_templates
+from paperboy.mail.inbound.catalogue import settings_summary
 from paperboy.mail.outbound.mailer import one_line, quoted_printable
 from paperboy.papers.model import Paper, Pick
-from paperboy.readers.model import WEEKDAYS, Format, Frequency, ReaderSettings
+from paperboy.readers.model import Format, Frequency, ReaderSettings
 
 SUMMARY_CHARACTERS = 220
 SUMMARY_SENTENCES = 2
@@ -181,28 +182,6 @@ def links_of(paper: Paper) -> list[tuple[str, str]]:
         if url and _WEB_LINK.match(url):
             links.append((label, url))
     return links
-
-
-def settings_summary(settings: ReaderSettings) -> list[str]:
-    """The settings in force, worded so that no line reads as a command if a reply quotes it."""
-    when = (
-        f"weekly on {WEEKDAYS[settings.weekday].title()}s"
-        if settings.frequency is Frequency.WEEKLY
-        else "daily"
-    )
-    parts = "HTML and plain text" if settings.format is Format.HTML else "plain text only"
-    return [
-        f"Your topics: {('; ' if any(',' in t for t in settings.topics) else ', ').join(settings.topics)}"
-        if settings.topics
-        else "Your topics: none yet, so you get the day's trending papers",
-        *([f"Never shown: {', '.join(settings.excludes)}"] if settings.excludes else []),
-        *([f"You follow: {', '.join(settings.authors)}"] if settings.authors else []),
-        *([f"Your arXiv categories: {', '.join(settings.categories)}"] if settings.categories else []),
-        f"Your schedule: {_plural(settings.count, 'paper')}, {when} at {settings.send_time:%H:%M} "
-        f"({settings.timezone}), {parts}",
-        *(["Your quiet-day notes: on"] if settings.quiet_days else []),
-        *(["Your “Also trending” section: off"] if not settings.trending else []),
-    ]
 
 
 def command_examples(count: int) -> list[str]:
