@@ -14,8 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.types import TypeDeserializer
 
 from paperboy import wiring
-from paperboy.semantic.embedding import Embedder
-from paperboy.semantic.indexing import Change, VectorIndexer
+from paperboy.semantic import Change, Embedder, VectorIndexer
 from paperboy.settings import Settings
 
 logger = Logger()

@@ -14,9 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paperboy import clock, wiring
-from paperboy.digests.claims import sweep
-from paperboy.digests.planning import occupied_slots_to_plan
-from paperboy.digests.queue import enqueue, queue_depth
+from paperboy.digests import enqueue, occupied_slots_to_plan, queue_depth, sweep
 from paperboy.settings import Settings
 
 logger = Logger()

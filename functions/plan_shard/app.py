@@ -13,8 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paperboy import wiring
-from paperboy.digests.planning import SlotJob, plan_slot
-from paperboy.digests.queue import enqueue
+from paperboy.digests import SlotJob, enqueue, plan_slot
 from paperboy.settings import Settings
 
 logger = Logger()

@@ -24,6 +24,8 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field, field_validator
 
+from paperboy.mail.addresses import checked_address, checked_domain
+
 Kind = Literal["digest", "confirm", "welcome", "ack", "help", "goodbye", "notice"]
 # SESv2 answers 429 TooManyRequestsException; v1 answers Throttling ("Maximum sending rate
 # exceeded." or "Daily message quota exceeded."): both mean the mail did not leave, try later.
@@ -45,8 +47,6 @@ _BLOCKED = frozenset(
         "ConfigurationSetDoesNotExist",
     }
 )
-_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$")
 _URI_UNSAFE = re.compile(r'[\r\n<>, \t"]')
 _MESSAGE_ID = re.compile(r"^<[!-;=?-~]{1,250}>$")
 _URI_SCHEMES = {"url": ("https://", "http://"), "mailto": ("mailto:",)}
@@ -86,34 +86,6 @@ def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
         text = "".join(ch for ch in text if ch.isprintable() or ch.isspace())
     cleaned = " ".join(text.split())
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
-
-
-@functools.lru_cache(maxsize=4096)
-def checked_domain(value: str) -> str:
-    """A mail domain as it goes in a header: LDH labels, an internationalised one as IDNA."""
-    domain = value
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise ValueError(f"not a valid mail domain: {value!r}") from None
-    if not _DOMAIN.match(domain):
-        raise ValueError(f"not a valid mail domain: {value!r}")
-    return domain
-
-
-def checked_address(value: str) -> str:
-    """A bare addr-spec safe to put in a header; an internationalised domain comes back as IDNA."""
-    if not isinstance(value, str) or "\r" in value or "\n" in value:
-        raise ValueError(f"address contains a line break (header injection?): {value!r}")
-    problem = f"not a plain email address (one addr-spec, no name, <>, comma): {value!r}"
-    local, at, domain = value.rpartition("@")
-    if not at or not _LOCAL_PART.match(local) or local.startswith(".") or ".." in local:
-        raise ValueError(problem)
-    try:
-        return f"{local}@{checked_domain(domain)}"
-    except ValueError:
-        raise ValueError(problem) from None
 
 
 def _checked_uri(value: str, field: str) -> str:
