@@ -31,7 +31,10 @@ def _embed(texts: list[str]) -> Any:
     return _EMBEDDER[0].embed(texts)
 
 
-INDEXER = VectorIndexer(wiring.paper_store(SETTINGS), wiring.subscriber_store(SETTINGS), _embed)
+TABLES = wiring.dynamodb()
+INDEXER = VectorIndexer(
+    wiring.paper_store(SETTINGS, TABLES), wiring.topic_vector_store(SETTINGS, TABLES), _embed
+)
 
 
 def _plain(value: dict[str, Any]) -> Any:

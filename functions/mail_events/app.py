@@ -18,7 +18,9 @@ logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
 SETTINGS = Settings.from_env()
-STORE = wiring.subscriber_store(SETTINGS)
+TABLES = wiring.dynamodb()
+STORE = wiring.subscriber_store(SETTINGS, TABLES)
+LEDGER = wiring.digest_ledger(SETTINGS, TABLES)
 SIGNAL_METRICS = {
     # Deliveries are the denominator of every bounce and complaint rate on the dashboard.
     mail_events.Signal.DELIVERY: "Deliveries",
@@ -74,7 +76,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     outcomes = [
         outcome
         for record in SnsEvent.model_validate(event).Records
-        for outcome in mail_events.handle(STORE, record.Sns.Message, clock.now())
+        for outcome in mail_events.handle(STORE, LEDGER, record.Sns.Message, clock.now())
     ]
     _record(outcomes)
     return {"outcomes": [f"{outcome.signal.value}:{outcome.action.value}" for outcome in outcomes]}

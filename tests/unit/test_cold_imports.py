@@ -79,8 +79,10 @@ TEMPLATES = {"jinja2", "markupsafe", "paperboy.compiled_templates"}
 PACKAGES = {
     "fetch_papers": {"paperboy.clock", "paperboy.papers", "paperboy.telemetry"},
     "plan_digests": {"paperboy.clock", "paperboy.digests", "paperboy.mail", "paperboy.readers"},
-    "plan_shard": BATCH | {"paperboy.digests", "paperboy.mail", "paperboy.readers"},
-    "mail_events": {"paperboy.clock", "paperboy.mail", "paperboy.readers"},
+    # The slot index alone: no profile store, so not even the address code.
+    "plan_shard": BATCH | {"paperboy.digests", "paperboy.readers"},
+    # The digest ledger (claims noted from SES's events): digests.ledger alone, never the ranking.
+    "mail_events": {"paperboy.clock", "paperboy.digests", "paperboy.mail", "paperboy.readers"},
     "web": UTILITY
     | TEMPLATES
     | {
@@ -103,6 +105,8 @@ PACKAGES = {
         "awscrt",
         "paperboy.clock",
         "paperboy.telemetry",
+        # The digest ledger ("more 2" reads which papers a digest held): digests.ledger alone.
+        "paperboy.digests",
         "paperboy.mail",
         "paperboy.papers",
         "paperboy.readers",

@@ -8,6 +8,7 @@ from paperboy._exports import lazy
 
 if TYPE_CHECKING:
     from paperboy.digests.claims import sweep
+    from paperboy.digests.ledger import DigestLedger, DigestRecord, DigestStatus
     from paperboy.digests.pacing import TokenBucket
     from paperboy.digests.planning import DigestJob, SlotJob, occupied_slots_to_plan, plan_slot
     from paperboy.digests.queue import enqueue, queue_depth
@@ -16,7 +17,10 @@ if TYPE_CHECKING:
 __all__ = [
     "CandidatePool",
     "DigestJob",
+    "DigestLedger",
+    "DigestRecord",
     "DigestSender",
+    "DigestStatus",
     "SlotJob",
     "TokenBucket",
     "enqueue",
@@ -29,6 +33,7 @@ __getattr__, __dir__ = lazy(
     __name__,
     {
         "claims": ("sweep",),
+        "ledger": ("DigestLedger", "DigestRecord", "DigestStatus"),
         "pacing": ("TokenBucket",),
         "planning": ("DigestJob", "SlotJob", "occupied_slots_to_plan", "plan_slot"),
         "queue": ("enqueue", "queue_depth"),

@@ -11,8 +11,10 @@ if TYPE_CHECKING:
     from paperboy.readers.limits import Limiter, Quotas
     from paperboy.readers.model import Feedback, Format, Frequency, ReaderSettings, Status, Subscriber
     from paperboy.readers.schedule import next_due
+    from paperboy.readers.slots import SlotIndex
     from paperboy.readers.store import Conflict, SubscriberStore, pending_expiry
     from paperboy.readers.tokens import Links, Purpose, Signer
+    from paperboy.readers.vectors import TopicVectorStore
 
 __all__ = [
     "Conflict",
@@ -25,9 +27,11 @@ __all__ = [
     "Quotas",
     "ReaderSettings",
     "Signer",
+    "SlotIndex",
     "Status",
     "Subscriber",
     "SubscriberStore",
+    "TopicVectorStore",
     "lifecycle",
     "limits",
     "next_due",
@@ -40,7 +44,9 @@ __getattr__, __dir__ = lazy(
         "limits": ("limits", "Limiter", "Quotas"),
         "model": ("Feedback", "Format", "Frequency", "ReaderSettings", "Status", "Subscriber"),
         "schedule": ("next_due",),
+        "slots": ("SlotIndex",),
         "store": ("Conflict", "SubscriberStore", "pending_expiry"),
         "tokens": ("Links", "Purpose", "Signer"),
+        "vectors": ("TopicVectorStore",),
     },
 )

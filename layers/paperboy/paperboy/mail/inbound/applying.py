@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from paperboy.digests.ledger import DigestLedger
 from paperboy.mail.inbound.catalogue import CATALOGUE, apply, asks_to, save_settings, settings_of
 from paperboy.mail.inbound.effects import Applying
+from paperboy.mail.inbound.records import InboundRecords
 from paperboy.mail.notices import Action, Notices, Result
 from paperboy.papers.store import PaperStore
 from paperboy.readers.model import Subscriber
@@ -36,6 +38,8 @@ _PLEASANTRY = re.compile(
 @dataclass
 class Applier:
     store: SubscriberStore
+    records: InboundRecords
+    ledger: DigestLedger
     papers: PaperStore
     notices: Notices
 
@@ -52,7 +56,9 @@ class Applier:
         """Apply commands in order and answer. `echo`: the sender is verified, so the answer may
         quote its subject and the lines it did not understand. An unsubscribe ends the reply: what
         follows it does not apply."""
-        applying = Applying(store=self.store, papers=self.papers, reader=reader, message=message, now=now)
+        applying = Applying(
+            store=self.store, ledger=self.ledger, papers=self.papers, reader=reader, message=message, now=now
+        )
         for command in commands:
             act = CATALOGUE[command.kind].act
             if act is not None:
@@ -112,7 +118,7 @@ class Applier:
         nonce = secrets.token_hex(12)
         # One line can hold several commands ("time 7:30 CET"): store each line once.
         command_lines = list(dict.fromkeys(c.line for c in commands))
-        self.store.put_pending_commands(nonce, reader, command_lines, now + CONFIRM_LIFETIME)
+        self.records.put_pending_commands(nonce, reader, command_lines, now + CONFIRM_LIFETIME)
         kind = self.notices.send(
             reader,
             "confirm",

@@ -256,6 +256,11 @@ def build_mime(mail: OutboundMail, *, sender: str, domain: str) -> bytes:
     encoded-words unless told otherwise. Every value below is fixed, a checked address, a checked
     URI or message id, or one_line text, so there is nothing left for it to guard.
     """
+    return b"".join([*_head(mail, sender=sender, domain=domain), *_body(mail)])
+
+
+def _head(mail: OutboundMail, *, sender: str, domain: str) -> list[bytes]:
+    """The header lines: addresses and subject, list and auto-reply headers, threading, MIME."""
     headers = [
         ("From", f"Paperboy <{checked_address(sender)}>"),
         ("To", mail.to),
@@ -285,24 +290,27 @@ def build_mime(mail: OutboundMail, *, sender: str, domain: str) -> bytes:
             references = "\r\n ".join(mail.references)
         head.append(f"References: {references}\r\n".encode("ascii"))
     head.append(b"MIME-Version: 1.0\r\n")
+    return head
+
+
+def _body(mail: OutboundMail) -> list[bytes]:
+    """The text part alone, or text and HTML as multipart/alternative (the content type's header
+    line comes first: it ends the head)."""
     text_part = _PART_HEADERS % b"plain"
     text_body = quoted_printable(mail.text) if mail.text_qp is None else mail.text_qp
     if mail.html is None:
-        return b"".join([*head, text_part, b"\r\n", text_body])
+        return [text_part, b"\r\n", text_body]
     html_part = _PART_HEADERS % b"html"
     # "=_" never occurs in quoted-printable text (a "=" is always followed by hex or a line end).
     boundary = f"=_paperboy_{secrets.token_hex(12)}".encode("ascii")
-    return b"".join(
-        [
-            *head,
-            b'Content-Type: multipart/alternative; boundary="' + boundary + b'"\r\n\r\n',
-            b"--" + boundary + b"\r\n" + text_part + b"\r\n",
-            text_body,
-            b"\r\n--" + boundary + b"\r\n" + html_part + b"\r\n",
-            quoted_printable(mail.html) if mail.html_qp is None else mail.html_qp,
-            b"\r\n--" + boundary + b"--\r\n",
-        ]
-    )
+    return [
+        b'Content-Type: multipart/alternative; boundary="' + boundary + b'"\r\n\r\n',
+        b"--" + boundary + b"\r\n" + text_part + b"\r\n",
+        text_body,
+        b"\r\n--" + boundary + b"\r\n" + html_part + b"\r\n",
+        quoted_printable(mail.html) if mail.html_qp is None else mail.html_qp,
+        b"\r\n--" + boundary + b"--\r\n",
+    ]
 
 
 class Mailer:
