@@ -10,17 +10,27 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import settings
 from moto import mock_aws
 from samtranslator.yaml_helper import yaml_parse
 
 from local_stack.embeddings import local_model_dir
 from local_stack.sources import SourceFixtures, SourceServer
 from local_stack.template import TEMPLATE
+from paperboy.digests.ledger import DigestLedger
+from paperboy.readers.slots import SlotIndex
 from paperboy.readers.store import SubscriberStore
+from paperboy.readers.vectors import TopicVectorStore
 from paperboy.semantic.embedding import Embedder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SUBSCRIBERS_TABLE = "paperboy-test-subscribers"
+
+# Property tests run the same examples on every machine and every run: a failure in CI is a failure
+# on the developer's machine, with no example database to carry between them and no deadline for a
+# loaded two-core machine to miss. Tests that need more examples than this say so themselves.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, max_examples=50)
+settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +111,28 @@ def template_table(logical_id: str, name: str) -> Any:
 
 
 @pytest.fixture
-def store() -> Iterator[SubscriberStore]:
+def subscribers_table() -> Iterator[Any]:
     """The subscribers table exactly as template.yaml declares its keys and indexes, on moto."""
     with mock_aws():
-        yield SubscriberStore(template_table("SubscribersTable", SUBSCRIBERS_TABLE))
+        yield template_table("SubscribersTable", SUBSCRIBERS_TABLE)
+
+
+# The stores of the subscribers table's aggregates (readers.table), all on the one table.
+@pytest.fixture
+def store(subscribers_table: Any) -> SubscriberStore:
+    return SubscriberStore(subscribers_table)
+
+
+@pytest.fixture
+def ledger(subscribers_table: Any) -> DigestLedger:
+    return DigestLedger(subscribers_table)
+
+
+@pytest.fixture
+def slots(subscribers_table: Any) -> SlotIndex:
+    return SlotIndex(subscribers_table)
+
+
+@pytest.fixture
+def topic_vectors(subscribers_table: Any) -> TopicVectorStore:
+    return TopicVectorStore(subscribers_table)

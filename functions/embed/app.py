@@ -14,8 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.types import TypeDeserializer
 
 from paperboy import wiring
-from paperboy.semantic.embedding import Embedder
-from paperboy.semantic.indexing import Change, VectorIndexer
+from paperboy.semantic import Change, Embedder, VectorIndexer
 from paperboy.settings import Settings
 
 logger = Logger()
@@ -32,7 +31,10 @@ def _embed(texts: list[str]) -> Any:
     return _EMBEDDER[0].embed(texts)
 
 
-INDEXER = VectorIndexer(wiring.paper_store(SETTINGS), wiring.subscriber_store(SETTINGS), _embed)
+TABLES = wiring.dynamodb()
+INDEXER = VectorIndexer(
+    wiring.paper_store(SETTINGS, TABLES), wiring.topic_vector_store(SETTINGS, TABLES), _embed
+)
 
 
 def _plain(value: dict[str, Any]) -> Any:

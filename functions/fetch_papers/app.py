@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paperboy import clock, telemetry, wiring
-from paperboy.papers.ingest import fetch_papers
+from paperboy.papers import fetch_papers
 from paperboy.settings import Settings
 
 logger = Logger()

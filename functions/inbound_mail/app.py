@@ -18,8 +18,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from paperboy import clock, telemetry, wiring
-from paperboy.mail.inbound.inbox import Action, Received, Result, Verdicts
-from paperboy.mail.inbound.message import parse_message
+from paperboy.mail.inbound import Action, Received, Result, Verdicts, parse_message
 from paperboy.readers import limits
 from paperboy.settings import Settings
 

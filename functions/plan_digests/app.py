@@ -14,16 +14,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from paperboy import clock, wiring
-from paperboy.digests.claims import sweep
-from paperboy.digests.planning import occupied_slots_to_plan
-from paperboy.digests.queue import enqueue, queue_depth
+from paperboy.digests import enqueue, occupied_slots_to_plan, queue_depth, sweep
 from paperboy.settings import Settings
 
 logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
 SETTINGS = Settings.from_env()
-STORE = wiring.subscriber_store(SETTINGS)
+TABLES = wiring.dynamodb()
+STORE = wiring.subscriber_store(SETTINGS, TABLES)
+LEDGER = wiring.digest_ledger(SETTINGS, TABLES)
+SLOTS = wiring.slot_index(SETTINGS, TABLES)
 SQS = boto3.client("sqs", config=wiring.AWS_CONFIG)
 
 
@@ -39,10 +40,11 @@ class ScheduledRun(BaseModel):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     at = ScheduledRun.model_validate(event or {}).scheduled_time or clock.now()
     # The hour first: whatever the sweep meets, this hour's readers are on their way.
-    slots = occupied_slots_to_plan(STORE, at, SETTINGS.claim_safe_age)
+    slots = occupied_slots_to_plan(SLOTS, at, SETTINGS.claim_safe_age)
     calls = enqueue(SQS, SETTINGS.plan_queue_url, slots)
     metrics.add_metric(name="SlotsPlanned", unit=MetricUnit.Count, value=len(slots))
     swept = sweep(
+        LEDGER,
         STORE,
         partial(enqueue, SQS, SETTINGS.digest_queue_url),
         clock.now(),

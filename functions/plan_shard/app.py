@@ -13,8 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paperboy import wiring
-from paperboy.digests.planning import SlotJob, plan_slot
-from paperboy.digests.queue import enqueue
+from paperboy.digests import SlotJob, enqueue, plan_slot
 from paperboy.settings import Settings
 
 logger = Logger()
@@ -22,7 +21,7 @@ metrics = Metrics()
 tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS)
 SETTINGS = Settings.from_env()
-STORE = wiring.subscriber_store(SETTINGS)
+SLOTS = wiring.slot_index(SETTINGS)
 SQS = boto3.client("sqs", config=wiring.AWS_CONFIG)
 
 
@@ -30,7 +29,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> int:
     job = SlotJob.model_validate_json(record.body)
     logger.set_correlation_id(f"slot:{job.slot}")
     planned = plan_slot(
-        STORE,
+        SLOTS,
         job,
         partial(enqueue, SQS, SETTINGS.digest_queue_url),
         time_left=lambda: lambda_context.get_remaining_time_in_millis() / 1000,

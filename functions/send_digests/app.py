@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paperboy import clock, wiring
-from paperboy.digests.planning import DigestJob
-from paperboy.mail.outbound.mailer import SendThrottled
+from paperboy.digests import DigestJob
+from paperboy.mail.outbound import SendThrottled
 from paperboy.settings import Settings
 
 logger = Logger()

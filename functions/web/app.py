@@ -18,15 +18,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paperboy import clock, wiring
+from paperboy.readers import Purpose, ReaderSettings, Status, Subscriber, pending_expiry
 from paperboy.readers import lifecycle as subscriptions
-from paperboy.readers.model import ReaderSettings, Status, Subscriber
-from paperboy.readers.store import pending_expiry
-from paperboy.readers.tokens import Purpose
 from paperboy.settings import Settings
 from paperboy.web import pages
 
 if TYPE_CHECKING:
-    from paperboy.mail.optin import OptIn
+    from paperboy.mail import OptIn
 
 logger = Logger()
 metrics = Metrics()
@@ -290,8 +288,8 @@ def subscribe_form() -> Response:
 def subscribe() -> Response:
     # Imported by the form alone: page views (most requests, and every cold start by a link) skip them.
     from paperboy import telemetry
-    from paperboy.mail.notices import Action
-    from paperboy.papers.sources.arxiv_api import MAX_IDS, parse_ids
+    from paperboy.mail import Action
+    from paperboy.papers import MAX_IDS, parse_ids
     from paperboy.readers import limits
 
     form = _form()

@@ -124,7 +124,7 @@ def test_a_bounce_or_complaint_in_ascii_form_suppresses_the_reader_however_they_
     [reader] = readers(stack)
     assert reader.status is Status.ACTIVE and reader.email == mailed_as
     # SES reports recipients as it sent to them: in ASCII, the domain as IDNA.
-    [outcome] = mail_events.handle(stack.subscribers, json.dumps(event(mailed_as)), stack.now)
+    [outcome] = mail_events.handle(stack.subscribers, stack.ledger, json.dumps(event(mailed_as)), stack.now)
     assert outcome.subscriber_id == reader.id
     assert stack.subscribers.get(reader.id).status is Status.SUPPRESSED
     # Typing the address again, in either form, does not bring it back.

@@ -412,7 +412,7 @@ def test_the_same_message_id_delivered_twice_is_applied_once(papers_stack):
     stack = papers_stack
     stack.add_subscriber(ADA, ReaderSettings(count=5))
     stack.advance(timedelta(hours=4))
-    record = stack.subscribers.recent_digests(reader(stack).id)[0]
+    record = stack.ledger.recent_digests(reader(stack).id)[0]
     vector = vectors.pack([1.0, -0.5] + [0.0] * (vectors.DIM - 2))
     assert PaperStore(stack.table("PapersTable")).set_vector(record.paper_ids[1], vector, vectors.MODEL)
     step(stack, "reply", {"from": ADA, "text": "more 2"})

@@ -45,7 +45,7 @@ def digests_to(stack: LocalStack, address: str) -> list:
 
 def paper_ids(stack: LocalStack, address: str) -> list[str]:
     reader = stack.subscribers.by_email(address)
-    return [pid for record in stack.subscribers.recent_digests(reader.id) for pid in record.paper_ids]
+    return [pid for record in stack.ledger.recent_digests(reader.id) for pid in record.paper_ids]
 
 
 def test_three_readers_over_three_days_each_get_one_digest_a_day_at_their_hour(tmp_path):
@@ -93,7 +93,7 @@ def test_digest_follows_the_readers_topics_and_exclusions(stack):
     rl_mail = digests_to(stack, "rl@example.org")[0]
     assert "reinforcement learning" in rl_mail.part("plain").lower()
     reader = stack.subscribers.by_email("noadv@example.org")
-    titles = stack.subscribers.recent_digests(reader.id)[0].paper_titles
+    titles = stack.ledger.recent_digests(reader.id)[0].paper_titles
     assert titles and not any("adversarial" in title.lower() for title in titles)
 
 
@@ -161,7 +161,7 @@ def test_a_send_event_that_never_arrives_holds_the_claim_until_the_operator_redr
     stack.advance(timedelta(hours=6))
     assert len(digests_to(stack, "ada@example.org")) == 1
     reader = stack.subscribers.by_email("ada@example.org")
-    assert stack.subscribers.digest(reader.id, date(2026, 11, 23)).open
+    assert stack.ledger.digest(reader.id, date(2026, 11, 23)).open
     settings = Settings.from_env(stack.functions["PlanDigestsFunction"].environment)
     assert Admin(settings).redrive_mail_events(stack.now)["actions"] == {"claim_noted": 1}
     stack.advance(timedelta(hours=1))
@@ -287,7 +287,7 @@ def test_a_topic_reader_sees_also_trending_below_the_picks_never_twice_and_can_t
     stack.add_subscriber("all@example.org", ReaderSettings(count=5))
     stack.advance(timedelta(hours=4))
     reader = stack.subscribers.by_email("rl@example.org")
-    record = stack.subscribers.recent_digests(reader.id)[0]
+    record = stack.ledger.recent_digests(reader.id)[0]
     assert len(record.paper_ids) == 5 and len(record.trending_ids) == 3
     assert not set(record.trending_ids) & set(record.paper_ids)
     text = digests_to(stack, "rl@example.org")[0].part("plain")
@@ -300,9 +300,9 @@ def test_a_topic_reader_sees_also_trending_below_the_picks_never_twice_and_can_t
     )
     # Shown once: the next day's section has others.
     stack.advance(timedelta(days=1))
-    second = stack.subscribers.recent_digests(reader.id)[0]
+    second = stack.ledger.recent_digests(reader.id)[0]
     assert second.period > record.period and not set(second.trending_ids) & set(record.trending_ids)
     # Off by choice, and never for a reader whose picks are the trending papers already.
     for address in ("quiet@example.org", "all@example.org"):
         assert "Also trending (" not in digests_to(stack, address)[0].part("plain")
-        assert stack.subscribers.recent_digests(stack.subscribers.by_email(address).id)[0].trending_ids == []
+        assert stack.ledger.recent_digests(stack.subscribers.by_email(address).id)[0].trending_ids == []

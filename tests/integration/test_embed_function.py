@@ -160,11 +160,11 @@ def _reader_change(store: SubscriberStore, sequence: str, subscriber_id: str = "
     return Change(sequence=sequence, table="subscribers", image=row)
 
 
-def test_papers_are_embedded_once_in_one_model_call(papers, store):
+def test_papers_are_embedded_once_in_one_model_call(papers, store, topic_vectors):
     for paper_id in ("1", "2"):
         papers.upsert(_paper(paper_id, f"Paper {paper_id}"), NOW)
     model = Model()
-    indexer = VectorIndexer(papers, store, model)
+    indexer = VectorIndexer(papers, topic_vectors, model)
     changes = [
         _paper_change(papers, "1", "10"),
         _paper_change(papers, "2", "11"),
@@ -178,19 +178,19 @@ def test_papers_are_embedded_once_in_one_model_call(papers, store):
     assert (again.papers, again.skipped, len(model.calls)) == (0, 2, 1)
 
 
-def test_a_vector_of_another_model_is_replaced(papers, store):
+def test_a_vector_of_another_model_is_replaced(papers, store, topic_vectors):
     papers.upsert(_paper("1"), NOW)
     papers.set_vector("1", vectors.pack(np.ones(vectors.DIM)), "some-older-model")
-    outcome = VectorIndexer(papers, store, Model()).apply([_paper_change(papers, "1", "10")])
+    outcome = VectorIndexer(papers, topic_vectors, Model()).apply([_paper_change(papers, "1", "10")])
     assert outcome.papers == 1
     assert papers.get("1").vector_model == vectors.MODEL
 
 
-def test_a_paper_that_expired_meanwhile_is_not_written_back(papers, store):
+def test_a_paper_that_expired_meanwhile_is_not_written_back(papers, store, topic_vectors):
     papers.upsert(_paper("1"), NOW)
     change = _paper_change(papers, "1", "10")
     papers._table.delete_item(Key={"id": "1"})
-    outcome = VectorIndexer(papers, store, Model()).apply([change])
+    outcome = VectorIndexer(papers, topic_vectors, Model()).apply([change])
     assert (outcome.papers, outcome.superseded, outcome.failed) == (0, 1, [])
     assert papers.get("1") is None
 
@@ -202,12 +202,12 @@ class FailingPapers(PaperStore):
         return super().set_vector(paper_id, vector, model)
 
 
-def test_a_failed_write_is_reported_for_its_records_only(papers, store):
+def test_a_failed_write_is_reported_for_its_records_only(papers, store, topic_vectors):
     for paper_id in ("1", "2"):
         papers.upsert(_paper(paper_id, f"Paper {paper_id}"), NOW)
     failing = FailingPapers(papers._table)
     changes = [_paper_change(papers, "1", "10"), _paper_change(papers, "2", "11")]
-    outcome = VectorIndexer(failing, store, Model()).apply(changes)
+    outcome = VectorIndexer(failing, topic_vectors, Model()).apply(changes)
     assert (outcome.papers, outcome.failed) == (1, ["11"])
     assert papers.get("1").vector is not None and papers.get("2").vector is None
 
@@ -222,10 +222,10 @@ def _reader(topics) -> Subscriber:
     )
 
 
-def test_reader_vectors_fill_missing_topics_and_drop_removed_ones(papers, store):
+def test_reader_vectors_fill_missing_topics_and_drop_removed_ones(papers, store, topic_vectors):
     store.create(_reader(("speech recognition", "robotics")))
     model = Model()
-    indexer = VectorIndexer(papers, store, model)
+    indexer = VectorIndexer(papers, topic_vectors, model)
     assert indexer.apply([_reader_change(store, "1")]).readers == 1
     first = store.get("r1")
     store.save(first.model_copy(update={"settings": ReaderSettings(topics=("robotics", "medical imaging"))}))
@@ -238,33 +238,33 @@ def test_reader_vectors_fill_missing_topics_and_drop_removed_ones(papers, store)
     assert reader.version == 1  # only the command's save moved the version
 
 
-def test_reader_vectors_never_overwrite_topics_changed_meanwhile(papers, store):
+def test_reader_vectors_never_overwrite_topics_changed_meanwhile(papers, store, topic_vectors):
     store.create(_reader(("speech recognition",)))
     change = _reader_change(store, "1")
     current = store.get("r1")
     store.save(current.model_copy(update={"settings": ReaderSettings(topics=("medical imaging",))}))
-    outcome = VectorIndexer(papers, store, Model()).apply([change])
+    outcome = VectorIndexer(papers, topic_vectors, Model()).apply([change])
     assert (outcome.readers, outcome.superseded, outcome.failed) == (0, 1, [])
     assert store.get("r1").topic_vectors == {}
     # The save is on the stream too, and that record gets the right vectors.
-    assert VectorIndexer(papers, store, Model()).apply([_reader_change(store, "2")]).readers == 1
+    assert VectorIndexer(papers, topic_vectors, Model()).apply([_reader_change(store, "2")]).readers == 1
     assert set(store.get("r1").topic_vectors) == {"medical imaging"}
 
 
-def test_digest_records_and_deletions_need_nothing(papers, store):
+def test_digest_records_and_deletions_need_nothing(papers, store, topic_vectors):
     model = Model()
     changes = [
         Change(sequence="1", table="subscribers", image={"pk": "SUB#r1", "sk": "DIGEST#2026-11-24"}),
         Change(sequence="2", table="papers", image=None),
     ]
-    assert VectorIndexer(papers, store, model).apply(changes).skipped == 2
+    assert VectorIndexer(papers, topic_vectors, model).apply(changes).skipped == 2
     assert model.calls == []
 
 
-def test_removing_a_topic_prunes_its_vector_without_the_model(papers, store):
+def test_removing_a_topic_prunes_its_vector_without_the_model(papers, store, topic_vectors):
     store.create(_reader(("speech recognition", "robotics")))
     model = Model()
-    indexer = VectorIndexer(papers, store, model)
+    indexer = VectorIndexer(papers, topic_vectors, model)
     indexer.apply([_reader_change(store, "1")])
     reader = store.get("r1")
     store.save(reader.model_copy(update={"settings": ReaderSettings(topics=("robotics",))}))

@@ -150,7 +150,7 @@ def test_unsubscribe_in_the_quoted_footer_does_not_unsubscribe(stack):
 def test_more_and_less_resolve_against_the_digest_replied_to(stack):
     stack.add_subscriber("ada@example.org", ReaderSettings(count=5))
     stack.advance(timedelta(hours=4))
-    record = stack.subscribers.recent_digests(reader(stack, "ada@example.org").id)[0]
+    record = stack.ledger.recent_digests(reader(stack, "ada@example.org").id)[0]
     reply(stack, **{"from": "ada@example.org", "text": "more 2\nless 3"})
     feedback = reader(stack, "ada@example.org").feedback
     assert [paper.id for paper in feedback.more] == [record.paper_ids[1]]
@@ -533,7 +533,7 @@ def test_less_moves_the_readers_profile_away_from_the_paper_and_the_ack_says_so(
     stack.add_subscriber("ada@example.org", ReaderSettings(count=5))
     stack.advance(timedelta(hours=4))
     ada = reader(stack, "ada@example.org")
-    record = stack.subscribers.recent_digests(ada.id)[0]
+    record = stack.ledger.recent_digests(ada.id)[0]
     rated = record.paper_ids[2]
     vector = vectors.pack([1.0, -0.5] + [0.0] * (vectors.DIM - 2))
     assert PaperStore(stack.table("PapersTable")).set_vector(rated, vector, vectors.MODEL)

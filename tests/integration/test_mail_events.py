@@ -119,11 +119,11 @@ def due_now(store: SubscriberStore, reader: Subscriber) -> bool:
 
 
 # -- permanent bounces -------------------------------------------------------------------------------
-def test_a_permanent_bounce_suppresses_the_reader_and_unschedules_every_digest(store):
+def test_a_permanent_bounce_suppresses_the_reader_and_unschedules_every_digest(store, ledger):
     reader = add_reader(store, "gone@example.net")
     assert due_now(store, reader)
 
-    [outcome] = mail_events.handle(store, json.dumps(bounce("gone@example.net")), NOW)
+    [outcome] = mail_events.handle(store, ledger, json.dumps(bounce("gone@example.net")), NOW)
 
     assert (outcome.signal, outcome.action) == (Signal.PERMANENT_BOUNCE, Action.SUPPRESSED)
     assert outcome.subscriber_id == reader.id and outcome.detail == "General"
@@ -135,65 +135,65 @@ def test_a_permanent_bounce_suppresses_the_reader_and_unschedules_every_digest(s
 
 
 @pytest.mark.parametrize("sub_type", ["General", "NoEmail", "Suppressed", "OnAccountSuppressionList"])
-def test_every_permanent_subtype_suppresses(store, sub_type):
+def test_every_permanent_subtype_suppresses(store, sub_type, ledger):
     reader = add_reader(store, "gone@example.net")
-    [outcome] = mail_events.handle(store, bounce("gone@example.net", sub_type=sub_type), NOW)
+    [outcome] = mail_events.handle(store, ledger, bounce("gone@example.net", sub_type=sub_type), NOW)
     assert outcome.action is Action.SUPPRESSED
     assert store.get(reader.id).status is Status.SUPPRESSED
 
 
-def test_the_literal_sns_record_in_events_suppresses_its_recipient(store):
+def test_the_literal_sns_record_in_events_suppresses_its_recipient(store, ledger):
     record = json.loads((EVENTS / "mail_events_bounce.json").read_text())
     reader = add_reader(store, "Gone@Example.net")
-    [outcome] = mail_events.handle(store, record["Records"][0]["Sns"]["Message"], NOW)
+    [outcome] = mail_events.handle(store, ledger, record["Records"][0]["Sns"]["Message"], NOW)
     assert outcome.action is Action.SUPPRESSED
     assert store.get(reader.id).status is Status.SUPPRESSED
 
 
-def test_suppressing_twice_changes_nothing_the_second_time(store):
+def test_suppressing_twice_changes_nothing_the_second_time(store, ledger):
     reader = add_reader(store, "gone@example.net")
-    mail_events.handle(store, bounce("gone@example.net"), NOW)
+    mail_events.handle(store, ledger, bounce("gone@example.net"), NOW)
     version = store.get(reader.id).version
-    [again] = mail_events.handle(store, bounce("gone@example.net"), NOW)
+    [again] = mail_events.handle(store, ledger, bounce("gone@example.net"), NOW)
     assert again.action is Action.ALREADY_SUPPRESSED
     assert store.get(reader.id).version == version
 
 
 # -- complaints --------------------------------------------------------------------------------------
-def test_a_complaint_suppresses_even_an_unsubscribed_reader(store):
+def test_a_complaint_suppresses_even_an_unsubscribed_reader(store, ledger):
     reader = add_reader(store, "ada@example.org")
-    [outcome] = mail_events.handle(store, complaint("ada@example.org"), NOW)
+    [outcome] = mail_events.handle(store, ledger, complaint("ada@example.org"), NOW)
     assert (outcome.signal, outcome.action, outcome.detail) == (Signal.COMPLAINT, Action.SUPPRESSED, "abuse")
     assert store.get(reader.id).status is Status.SUPPRESSED
 
     other = add_reader(store, "bob@example.org", "r2")
     store.save(other.model_copy(update={"status": Status.UNSUBSCRIBED, "next_due": None}))
-    [outcome] = mail_events.handle(store, complaint("bob@example.org", feedback_type=None), NOW)
+    [outcome] = mail_events.handle(store, ledger, complaint("bob@example.org", feedback_type=None), NOW)
     assert outcome.action is Action.SUPPRESSED and outcome.detail == "unspecified"
     assert store.get(other.id).status is Status.SUPPRESSED
 
 
-def test_the_literal_complaint_record_suppresses(store):
+def test_the_literal_complaint_record_suppresses(store, ledger):
     record = json.loads((EVENTS / "mail_events_complaint.json").read_text())
     reader = add_reader(store, "ada@example.com")
-    [outcome] = mail_events.handle(store, record["Records"][0]["Sns"]["Message"], NOW)
+    [outcome] = mail_events.handle(store, ledger, record["Records"][0]["Sns"]["Message"], NOW)
     assert outcome.action is Action.SUPPRESSED
     assert store.get(reader.id).status is Status.SUPPRESSED
 
 
-def test_not_spam_feedback_does_not_suppress(store):
+def test_not_spam_feedback_does_not_suppress(store, ledger):
     reader = add_reader(store, "ada@example.org")
-    [outcome] = mail_events.handle(store, complaint("ada@example.org", feedback_type="not-spam"), NOW)
+    [outcome] = mail_events.handle(store, ledger, complaint("ada@example.org", feedback_type="not-spam"), NOW)
     assert (outcome.signal, outcome.action) == (Signal.NOT_SPAM, Action.IGNORED)
     assert store.get(reader.id) == reader
 
 
 # -- transient bounces -------------------------------------------------------------------------------
-def test_transient_bounces_are_counted_and_the_fifth_in_a_row_suppresses(store):
+def test_transient_bounces_are_counted_and_the_fifth_in_a_row_suppresses(store, ledger):
     reader = add_reader(store, "full@example.org")
     for n in range(1, 5):
         [outcome] = mail_events.handle(
-            store, bounce("full@example.org", "Transient", "MailboxFull", f"fb-{n}"), NOW
+            store, ledger, bounce("full@example.org", "Transient", "MailboxFull", f"fb-{n}"), NOW
         )
         assert (outcome.signal, outcome.action, outcome.transient_bounces) == (
             Signal.TRANSIENT_BOUNCE,
@@ -201,31 +201,33 @@ def test_transient_bounces_are_counted_and_the_fifth_in_a_row_suppresses(store):
             n,
         )
         assert store.get(reader.id).status is Status.ACTIVE
-    [fifth] = mail_events.handle(store, bounce("full@example.org", "Transient", "MailboxFull", "fb-5"), NOW)
+    [fifth] = mail_events.handle(
+        store, ledger, bounce("full@example.org", "Transient", "MailboxFull", "fb-5"), NOW
+    )
     assert fifth.action is Action.SUPPRESSED and fifth.transient_bounces == 5
     suppressed = store.get(reader.id)
     assert suppressed.status is Status.SUPPRESSED and suppressed.next_due is None
 
 
-def test_undetermined_bounces_count_like_transient_ones(store):
+def test_undetermined_bounces_count_like_transient_ones(store, ledger):
     reader = add_reader(store, "odd@example.org")
     [outcome] = mail_events.handle(
-        store, bounce("odd@example.org", "Undetermined", "Undetermined", "fb-u"), NOW
+        store, ledger, bounce("odd@example.org", "Undetermined", "Undetermined", "fb-u"), NOW
     )
     assert (outcome.signal, outcome.action) == (Signal.TRANSIENT_BOUNCE, Action.COUNTED)
     assert store.get(reader.id).transient_bounces == 1
 
 
-def test_a_redelivered_sns_message_is_counted_once(store):
+def test_a_redelivered_sns_message_is_counted_once(store, ledger):
     reader = add_reader(store, "full@example.org")
     message = json.dumps(bounce("full@example.org", "Transient", "MailboxFull", "fb-same"))
-    first = mail_events.handle(store, message, NOW)
-    second = mail_events.handle(store, message, NOW + timedelta(minutes=5))
+    first = mail_events.handle(store, ledger, message, NOW)
+    second = mail_events.handle(store, ledger, message, NOW + timedelta(minutes=5))
     assert [o.action for o in first + second] == [Action.COUNTED, Action.DUPLICATE]
     assert store.get(reader.id).transient_bounces == 1
 
 
-def test_a_redelivered_bounce_without_ids_is_counted_once_and_a_different_one_counts(store):
+def test_a_redelivered_bounce_without_ids_is_counted_once_and_a_different_one_counts(store, ledger):
     """No feedbackId and no mail id (a hand-made or truncated event): the event itself is its key,
     so a redrive that applies it again after dying half way counts it once."""
     reader = add_reader(store, "full@example.org")
@@ -238,43 +240,49 @@ def test_a_redelivered_bounce_without_ids_is_counted_once_and_a_different_one_co
 
     first = anonymous("2026-11-28T07:01:02Z")
     outcomes = [
-        *mail_events.handle(store, first, NOW),
-        *mail_events.handle(store, first, NOW),
-        *mail_events.handle(store, anonymous("2026-11-29T07:01:02Z"), NOW),
+        *mail_events.handle(store, ledger, first, NOW),
+        *mail_events.handle(store, ledger, first, NOW),
+        *mail_events.handle(store, ledger, anonymous("2026-11-29T07:01:02Z"), NOW),
     ]
     assert [o.action for o in outcomes] == [Action.COUNTED, Action.DUPLICATE, Action.COUNTED]
     assert store.get(reader.id).transient_bounces == 2
 
 
-def test_a_delivery_resets_the_count_so_only_consecutive_bounces_suppress(store):
+def test_a_delivery_resets_the_count_so_only_consecutive_bounces_suppress(store, ledger):
     reader = add_reader(store, "full@example.org")
     for n in range(4):
-        mail_events.handle(store, bounce("full@example.org", "Transient", "MailboxFull", f"fb-{n}"), NOW)
-    [reset] = mail_events.handle(store, delivery("full@example.org"), NOW)
+        mail_events.handle(
+            store, ledger, bounce("full@example.org", "Transient", "MailboxFull", f"fb-{n}"), NOW
+        )
+    [reset] = mail_events.handle(store, ledger, delivery("full@example.org"), NOW)
     assert (reset.signal, reset.action, reset.transient_bounces) == (Signal.DELIVERY, Action.RESET, 0)
     # A late duplicate of a bounce counted before the reset still counts nothing.
-    [late] = mail_events.handle(store, bounce("full@example.org", "Transient", "MailboxFull", "fb-3"), NOW)
+    [late] = mail_events.handle(
+        store, ledger, bounce("full@example.org", "Transient", "MailboxFull", "fb-3"), NOW
+    )
     assert late.action is Action.DUPLICATE
     for n in range(4, 8):
         [outcome] = mail_events.handle(
-            store, bounce("full@example.org", "Transient", "General", f"fb-{n}"), NOW
+            store, ledger, bounce("full@example.org", "Transient", "General", f"fb-{n}"), NOW
         )
     assert outcome.action is Action.COUNTED
     assert store.get(reader.id).status is Status.ACTIVE and store.get(reader.id).transient_bounces == 4
 
 
-def test_a_delivery_to_a_reader_without_bounces_writes_nothing(store):
+def test_a_delivery_to_a_reader_without_bounces_writes_nothing(store, ledger):
     reader = add_reader(store, "ada@example.org")
-    [outcome] = mail_events.handle(store, delivery("ada@example.org"), NOW)
+    [outcome] = mail_events.handle(store, ledger, delivery("ada@example.org"), NOW)
     assert outcome.action is Action.UNCHANGED
     assert store.get(reader.id).version == reader.version
 
 
-def test_the_list_of_counted_bounces_stays_bounded(store):
+def test_the_list_of_counted_bounces_stays_bounded(store, ledger):
     reader = add_reader(store, "full@example.org")
     for n in range(mail_events.COUNTED_BOUNCES + 5):
-        mail_events.handle(store, bounce("full@example.org", "Transient", "MailboxFull", f"fb-{n}"), NOW)
-        mail_events.handle(store, delivery("full@example.org"), NOW)
+        mail_events.handle(
+            store, ledger, bounce("full@example.org", "Transient", "MailboxFull", f"fb-{n}"), NOW
+        )
+        mail_events.handle(store, ledger, delivery("full@example.org"), NOW)
     counted = store.get(reader.id).counted_bounces
     assert (
         len(counted) == mail_events.COUNTED_BOUNCES and counted[-1] == f"fb-{mail_events.COUNTED_BOUNCES + 4}"
@@ -282,8 +290,8 @@ def test_the_list_of_counted_bounces_stays_bounded(store):
 
 
 # -- what is ignored ---------------------------------------------------------------------------------
-def test_an_unknown_address_is_ignored_and_reported(store):
-    [outcome] = mail_events.handle(store, bounce("stranger@example.net"), NOW)
+def test_an_unknown_address_is_ignored_and_reported(store, ledger):
+    [outcome] = mail_events.handle(store, ledger, bounce("stranger@example.net"), NOW)
     assert (outcome.signal, outcome.action) == (Signal.PERMANENT_BOUNCE, Action.UNKNOWN_RECIPIENT)
     assert outcome.email == "stranger@example.net" and outcome.subscriber_id is None
     assert list(store.all()) == []
@@ -316,41 +324,43 @@ def test_an_unknown_address_is_ignored_and_reported(store):
         "[" * 100_000,
     ],
 )
-def test_junk_and_unused_events_are_ignored_without_an_exception(store, junk):
+def test_junk_and_unused_events_are_ignored_without_an_exception(store, junk, ledger):
     reader = add_reader(store, "ada@example.org")
-    outcomes = mail_events.handle(store, junk, NOW)
+    outcomes = mail_events.handle(store, ledger, junk, NOW)
     assert outcomes and all(o.action is Action.IGNORED for o in outcomes)
     assert all(o.detail for o in outcomes)
     assert store.get(reader.id) == reader
 
 
-def test_identity_notifications_are_read_like_published_events(store):
+def test_identity_notifications_are_read_like_published_events(store, ledger):
     gone = add_reader(store, "gone@example.net", "r1")
     angry = add_reader(store, "angry@example.org", "r2")
     full = add_reader(store, "full@example.org", "r3")
     notification = bounce("gone@example.net", key="notificationType")
     for field in ("headersTruncated", "tags"):  # identity notifications carry neither
         notification["mail"].pop(field)
-    assert mail_events.handle(store, notification, NOW)[0].action is Action.SUPPRESSED
+    assert mail_events.handle(store, ledger, notification, NOW)[0].action is Action.SUPPRESSED
     assert (
-        mail_events.handle(store, complaint("angry@example.org", key="notificationType"), NOW)[0].action
+        mail_events.handle(store, ledger, complaint("angry@example.org", key="notificationType"), NOW)[
+            0
+        ].action
         is Action.SUPPRESSED
     )
     transient = bounce("full@example.org", "Transient", "General", "fb-x", key="notificationType")
-    assert mail_events.handle(store, transient, NOW)[0].action is Action.COUNTED
+    assert mail_events.handle(store, ledger, transient, NOW)[0].action is Action.COUNTED
     assert store.get(gone.id).status is Status.SUPPRESSED
     assert store.get(angry.id).status is Status.SUPPRESSED
     assert store.get(full.id).transient_bounces == 1
 
 
-def test_a_bounce_naming_several_recipients_handles_each(store):
+def test_a_bounce_naming_several_recipients_handles_each(store, ledger):
     ada = add_reader(store, "ada@example.org", "r1")
     message = bounce("ada@example.org")
     message["bounce"]["bouncedRecipients"] += [
         {"emailAddress": "Stranger <stranger@example.net>"},
         {"emailAddress": "ADA@example.org"},
     ]
-    outcomes = mail_events.handle(store, message, NOW)
+    outcomes = mail_events.handle(store, ledger, message, NOW)
     assert [(o.email, o.action) for o in outcomes] == [
         ("ada@example.org", Action.SUPPRESSED),
         ("stranger@example.net", Action.UNKNOWN_RECIPIENT),

@@ -30,9 +30,9 @@ from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
 from paperboy.admin import Admin
 from paperboy.digests.claims import SAFE_AGE
+from paperboy.digests.ledger import DigestStatus
 from paperboy.readers.model import ReaderSettings
 from paperboy.readers.schedule import local_delivery
-from paperboy.readers.store import DigestStatus
 from paperboy.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "daily_papers"
@@ -267,7 +267,7 @@ def _check_digests(stack: LocalStack, addresses: list[str], report: Report) -> N
             report.duplicated_digests.append(f"{address} {day} x{count}")
     for address in addresses:
         reader = stack.subscribers.by_email(address)
-        records = {r.period.isoformat(): r for r in stack.subscribers.recent_digests(reader.id, limit=30)}
+        records = {r.period.isoformat(): r for r in stack.ledger.recent_digests(reader.id, limit=30)}
         sent_ids = [pid for r in records.values() if r.status is DigestStatus.SENT for pid in r.paper_ids]
         if len(sent_ids) != len(set(sent_ids)):
             report.repeated_papers.append(address)

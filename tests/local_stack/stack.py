@@ -32,6 +32,7 @@ from local_stack.streams import STREAM_TYPES, StreamMapping, lambda_record, pass
 from local_stack.template import Template
 from local_stack.web import FunctionUrlServer, function_url_event, response_fields, url_response
 from paperboy import clock
+from paperboy.digests.ledger import DigestLedger
 from paperboy.readers.model import ReaderSettings, Status, Subscriber
 from paperboy.readers.schedule import next_due
 from paperboy.readers.store import SubscriberStore
@@ -489,6 +490,10 @@ class LocalStack:
     @property
     def subscribers(self) -> SubscriberStore:
         return SubscriberStore(self.table("SubscribersTable"))
+
+    @property
+    def ledger(self) -> DigestLedger:
+        return DigestLedger(self.table("SubscribersTable"))
 
     def table(self, logical_id: str) -> Any:
         return self.aws.resource("dynamodb").Table(self.template.attributes[logical_id]["Ref"])

@@ -219,7 +219,14 @@ class NewRow:
     def _sender(self) -> DigestSender:
         pool = CandidatePool(papers=self.shelf)  # type: ignore[arg-type]
         # Only `pick` is used: it reads nothing but the pool.
-        return DigestSender(store=None, pool=pool, renderer=None, mailer=None, links=None)  # type: ignore[arg-type]
+        return DigestSender(
+            store=None,  # type: ignore[arg-type]
+            ledger=None,  # type: ignore[arg-type]
+            pool=pool,
+            renderer=None,  # type: ignore[arg-type]
+            mailer=None,  # type: ignore[arg-type]
+            links=None,  # type: ignore[arg-type]
+        )
 
     def __call__(self, profile: Profile) -> list[str]:
         if self.models is None:

@@ -12,6 +12,7 @@ from paperboy.papers.model import Paper
 from paperboy.papers.store import PaperStore
 from paperboy.readers.model import ReaderSettings, Status, Subscriber
 from paperboy.readers.store import SubscriberStore
+from paperboy.readers.vectors import TopicVectorStore
 from paperboy.semantic import vectors
 from paperboy.semantic.embedding import Embedder, paper_text
 
@@ -131,11 +132,13 @@ def _reader(topics: tuple[str, ...]) -> Subscriber:
     )
 
 
-def test_topic_vectors_round_trip_through_the_profile(store: SubscriberStore) -> None:
+def test_topic_vectors_round_trip_through_the_profile(
+    store: SubscriberStore, topic_vectors: TopicVectorStore
+) -> None:
     topics = ("generative models (diffusion, GANs, flows)", "3D point clouds")
     assert store.create(_reader(topics))
     stored = {topic: _packed(index) for index, topic in enumerate(topics)}
-    assert store.set_topic_vectors("r1", topics, stored, vectors.MODEL)
+    assert topic_vectors.set_topic_vectors("r1", topics, stored, vectors.MODEL)
     reader = store.get("r1")
     assert reader.topic_vectors == stored
     assert reader.vector_model == vectors.MODEL
@@ -145,11 +148,13 @@ def test_topic_vectors_round_trip_through_the_profile(store: SubscriberStore) ->
     assert saved.version == 1
 
 
-def test_topic_vectors_are_not_written_over_changed_topics(store: SubscriberStore) -> None:
+def test_topic_vectors_are_not_written_over_changed_topics(
+    store: SubscriberStore, topic_vectors: TopicVectorStore
+) -> None:
     assert store.create(_reader(("speech recognition",)))
     reader = store.get("r1")
     store.save(reader.model_copy(update={"settings": ReaderSettings(topics=("medical imaging",))}))
     stale = {"speech recognition": _packed(3)}
-    assert not store.set_topic_vectors("r1", ("speech recognition",), stale, vectors.MODEL)
+    assert not topic_vectors.set_topic_vectors("r1", ("speech recognition",), stale, vectors.MODEL)
     assert store.get("r1").topic_vectors == {}
-    assert not store.set_topic_vectors("nobody", (), {}, vectors.MODEL)
+    assert not topic_vectors.set_topic_vectors("nobody", (), {}, vectors.MODEL)

@@ -124,3 +124,42 @@ def test_the_built_embed_layer_embeds_with_nothing_but_the_two_layers() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith(str(BUILD / "EmbedLayer" / "python"))
+
+
+def test_the_built_layer_renders_the_pinned_digests_from_templates_compiled_at_build_time() -> None:
+    """The layer's templates were compiled (and CSS-inlined) by the build: a container renders the
+    same mail without compiling a template or loading the CSS inliner."""
+    import subprocess
+    import sys
+
+    tests = ROOT / "tests"
+    script = (
+        "import sys\n"
+        "import jinja2\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise AssertionError('a template was compiled at run time')\n"
+        "jinja2.Environment.compile = refuse\n"
+        "import test_digest_bytes as pinned\n"
+        "from paperboy.mail.outbound import mailer\n"
+        "from paperboy.web import pages\n"
+        "mailer.secrets.token_hex = lambda octets: '0' * 2 * octets\n"
+        "for name, raw in pinned.rendered_cases():\n"
+        "    assert raw == (pinned.PINNED / f'{name}.eml').read_bytes(), name\n"
+        "assert 'title' in pages.render(pages.Page(title='title', paragraphs=[]))\n"
+        "print('css_inline' in sys.modules, mailer.__file__)\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; sys.path[:0] = {[str(LAYER), str(tests), str(tests / 'unit')]!r}\n" + script,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == [
+        "False",
+        str(LAYER / "paperboy" / "mail" / "outbound" / "mailer.py"),
+    ]

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from jinja2 import Environment
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from paperboy.mail.inbound.commands import parse_commands
+from paperboy.mail.outbound import render
 from paperboy.mail.outbound.render import (
     DigestView,
     NoticeView,
@@ -356,3 +357,42 @@ def test_every_day_of_a_year_is_named_in_english_in_the_date_line_and_the_subjec
         assert mail.text.startswith(f"Paperboy · {day:%A} {day.day} {day:%B %Y}\n")
         assert mail.subject == f"No new papers for you on {day.day} {day:%b}"
         day += timedelta(days=1)
+
+
+def test_a_page_filled_in_from_its_frame_is_what_jinja_renders_for_every_reader(papers, monkeypatch):
+    """The page around the cards is rendered once per shape and filled in per reader: for readers
+    of every shape, with markup, the frame's own marker characters and the cards' placeholder in
+    their own words, each page is exactly what jinja renders for that reader."""
+    pages = []
+    frame_page = render._page
+
+    def compared(frames, template, context, cards, separator, *, html):
+        page, encoded = frame_page(frames, template, context, cards, separator, html=html)
+        joined = Markup(separator.join(card[0] for card in cards))
+        pages.append((page, template.render(context, cards=joined)))
+        return page, encoded
+
+    monkeypatch.setattr(render, "_page", compared)
+    renderer = Renderer()
+    odd = '\ue0040\ue005 \ue003 <b>&amp;</b> "it\'s" {{ subject }}'
+    readers = [
+        ReaderSettings(),
+        ReaderSettings(topics=(odd,), excludes=(odd,), authors=(odd,), categories=("cs.CL",)),
+        ReaderSettings(topics=("speech", "robots", "agents", odd), frequency=Frequency.WEEKLY, weekday=2),
+        ReaderSettings(topics=("speech",), format=Format.TEXT, quiet_days=True, trending=False),
+    ]
+    for settings in readers:
+        for count in (0, 1, 3, 10):
+            for trending in ([], picks_of(papers[20:], 2)):
+                renderer.digest(
+                    view(
+                        picks_of(papers, count),
+                        settings=settings,
+                        also_trending=trending,
+                        reader_email="odd\ue004@example.org",
+                        quiet=not count,
+                    )
+                )
+    assert len(pages) > 40
+    for page, expected in pages:
+        assert page == expected

@@ -20,12 +20,12 @@ import boto3
 from pydantic import ValidationError
 
 from paperboy import clock, wiring
+from paperboy.digests.ledger import DigestStatus
 from paperboy.digests.sender import DigestSender
 from paperboy.mail import events as mail_events
 from paperboy.mail.addresses import folded, normalised, readable
 from paperboy.readers import lifecycle as subscriptions
 from paperboy.readers.model import ReaderSettings, Status, Subscriber
-from paperboy.readers.store import DigestStatus
 from paperboy.semantic import vectors
 from paperboy.settings import Settings
 
@@ -61,6 +61,10 @@ class Admin:
         self.settings = settings
         self.sender = sender or wiring.digest_sender(settings)
         self.store = self.sender.store
+        self.ledger = self.sender.ledger
+        tables = wiring.dynamodb()
+        self.slots = wiring.slot_index(settings, tables)
+        self.vectors = wiring.topic_vector_store(settings, tables)
 
     def reader(self, who: str) -> Subscriber:
         found = self.store.by_email(who) if "@" in who else self.store.get(who)
@@ -120,7 +124,7 @@ class Admin:
     def resend(self, who: str, period: date, now: datetime) -> str:
         """Send a period's digest again, on purpose: the same papers, a new mail."""
         reader = self.reader(who)
-        record = self.store.digest(reader.id, period)
+        record = self.ledger.digest(reader.id, period)
         if record is None or record.status is not DigestStatus.SENT:
             raise AdminError(f"{reader.email} has no sent digest for {period}")
         picks = self.sender.picks_by_id(record.paper_ids, "sent again on request")
@@ -154,11 +158,11 @@ class Admin:
         nobody marked: run once right after the upgrade. Running it again changes nothing."""
         readers = 0
         slots: set[str] = set()
-        for slot in self.store.scheduled_slots():
+        for slot in self.slots.scheduled_slots():
             readers += 1
             slots.add(slot)
         for slot in sorted(slots):
-            self.store.mark_slot(slot)
+            self.slots.mark_slot(slot)
         return {"readers": readers, "slots": len(slots)}
 
     def redrive_mail_events(self, now: datetime) -> dict[str, Any]:
@@ -166,7 +170,7 @@ class Admin:
         if not self.settings.mail_events_dlq_url:
             raise AdminError("the stack names no MailEvents dead-letter queue")
         sqs = boto3.client("sqs", config=wiring.AWS_CONFIG)
-        outcomes = mail_events.redrive(self.store, sqs, self.settings.mail_events_dlq_url, now)
+        outcomes = mail_events.redrive(self.store, self.ledger, sqs, self.settings.mail_events_dlq_url, now)
         return {"events": len(outcomes), "actions": dict(Counter(o.action.value for o in outcomes))}
 
     def backfill(self, days: int, now: datetime) -> dict[str, int]:
@@ -186,7 +190,7 @@ class Admin:
         for reader in self.store.all():
             current = reader.vector_model == vectors.MODEL
             if not current or any(topic not in reader.topic_vectors for topic in reader.settings.topics):
-                touched_readers += self.store.request_vectors(reader.id, now)
+                touched_readers += self.vectors.request_vectors(reader.id, now)
         return {"papers": touched_papers, "readers": touched_readers}
 
     def export(self) -> list[dict[str, Any]]:
@@ -244,6 +248,27 @@ def _row(reader: Subscriber) -> dict[str, Any]:
 
 def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = None) -> int:
     """Execute one command; prints JSON (or CSV for `export --csv`). Returns the exit status."""
+    arguments = _parser().parse_args(list(argv))
+    now = now or clock.now()
+    try:
+        if arguments.command == "preview":
+            shown = admin.preview(arguments.who, now)
+            out.write(
+                (shown["html"] or "") if arguments.html else f"Subject: {shown['subject']}\n\n{shown['text']}"
+            )
+            return 0
+        if arguments.command == "export":
+            out.write(_exported(admin.export(), as_csv=arguments.csv))
+            return 0
+        result = _result(admin, arguments, now)
+    except AdminError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    out.write(json.dumps(result, indent=2, default=str) + "\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m paperboy.admin", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("stats", help="readers by status, digests sent today, bounces")
@@ -285,55 +310,44 @@ def run(admin: Admin, argv: Sequence[str], out: TextIO, now: datetime | None = N
         help="have the Embed function embed papers of the last DAYS days and readers lacking vectors",
     )
     backfill.add_argument("--days", type=int, default=3)
-    arguments = parser.parse_args(list(argv))
-    now = now or clock.now()
-    try:
-        result: Any
-        if arguments.command == "stats":
-            result = admin.stats(now)
-        elif arguments.command == "find":
-            result = [_row(r) for r in admin.find(arguments.query)]
-        elif arguments.command == "show":
-            result = admin.reader(arguments.who).model_dump(mode="json")
-        elif arguments.command == "preview":
-            shown = admin.preview(arguments.who, now)
-            out.write(
-                (shown["html"] or "") if arguments.html else f"Subject: {shown['subject']}\n\n{shown['text']}"
-            )
-            return 0
-        elif arguments.command == "export":
-            rows = admin.export()
-            if arguments.csv:
-                buffer = io.StringIO()
-                writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["email"])
-                writer.writeheader()
-                writer.writerows(rows)
-                out.write(buffer.getvalue())
-            else:
-                out.writelines(json.dumps(row) + "\n" for row in rows)
-            return 0
-        elif arguments.command == "set":
-            pairs = dict(change.split("=", 1) for change in arguments.changes if "=" in change)
-            if len(pairs) != len(arguments.changes):
-                raise AdminError("changes look like key=value")
-            result = _row(admin.set_settings(arguments.who, pairs, now))
-        elif arguments.command == "status":
-            result = _row(admin.set_status(arguments.who, arguments.status, now))
-        elif arguments.command == "normalise-addresses":
-            result = admin.normalise_addresses()
-        elif arguments.command == "mark-slots":
-            result = admin.mark_slots()
-        elif arguments.command == "redrive-mail-events":
-            result = admin.redrive_mail_events(now)
-        elif arguments.command == "backfill":
-            result = admin.backfill(arguments.days, now)
-        else:
-            result = {"message_id": admin.resend(arguments.who, arguments.period, now)}
-    except AdminError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    out.write(json.dumps(result, indent=2, default=str) + "\n")
-    return 0
+    return parser
+
+
+def _result(admin: Admin, arguments: argparse.Namespace, now: datetime) -> Any:
+    """What a command that answers in JSON answers."""
+    if arguments.command == "stats":
+        return admin.stats(now)
+    if arguments.command == "find":
+        return [_row(r) for r in admin.find(arguments.query)]
+    if arguments.command == "show":
+        return admin.reader(arguments.who).model_dump(mode="json")
+    if arguments.command == "set":
+        pairs = dict(change.split("=", 1) for change in arguments.changes if "=" in change)
+        if len(pairs) != len(arguments.changes):
+            raise AdminError("changes look like key=value")
+        return _row(admin.set_settings(arguments.who, pairs, now))
+    if arguments.command == "status":
+        return _row(admin.set_status(arguments.who, arguments.status, now))
+    if arguments.command == "normalise-addresses":
+        return admin.normalise_addresses()
+    if arguments.command == "mark-slots":
+        return admin.mark_slots()
+    if arguments.command == "redrive-mail-events":
+        return admin.redrive_mail_events(now)
+    if arguments.command == "backfill":
+        return admin.backfill(arguments.days, now)
+    return {"message_id": admin.resend(arguments.who, arguments.period, now)}
+
+
+def _exported(rows: list[dict[str, Any]], *, as_csv: bool) -> str:
+    """Readers as CSV with a header line, or as JSON lines."""
+    if not as_csv:
+        return "".join(json.dumps(row) + "\n" for row in rows)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["email"])
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,16 +16,20 @@ from botocore.config import Config
 from paperboy.settings import Settings
 
 if TYPE_CHECKING:
+    from paperboy.digests.ledger import DigestLedger
     from paperboy.digests.sender import DigestSender
     from paperboy.mail.inbound.inbox import Inbox
+    from paperboy.mail.inbound.records import InboundRecords
     from paperboy.mail.optin import OptIn
     from paperboy.mail.outbound.mailer import Mailer
     from paperboy.papers.lookup import PaperLookup
     from paperboy.papers.sources.http import HttpClient
     from paperboy.papers.store import PaperStore
     from paperboy.readers.limits import Limiter
+    from paperboy.readers.slots import SlotIndex
     from paperboy.readers.store import SubscriberStore
     from paperboy.readers.tokens import Links, Signer
+    from paperboy.readers.vectors import TopicVectorStore
 
 # Standard retry mode backs off on throttling and transient errors before our code sees them.
 AWS_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
@@ -46,10 +50,44 @@ def paper_store(settings: Settings, tables: Any = None) -> PaperStore:
     return PaperStore(table, retention_days=settings.paper_retention_days)
 
 
+def _subscribers_table(settings: Settings, tables: Any) -> Any:
+    return (tables or dynamodb()).Table(settings.subscribers_table)
+
+
+# The subscribers table holds several aggregates, each with its own store (readers.table): a
+# function builds the ones it uses, on one DynamoDB resource when it uses more than one.
 def subscriber_store(settings: Settings, tables: Any = None) -> SubscriberStore:
+    """Reader profiles and the address each one owns."""
     from paperboy.readers.store import SubscriberStore
 
-    return SubscriberStore((tables or dynamodb()).Table(settings.subscribers_table))
+    return SubscriberStore(_subscribers_table(settings, tables))
+
+
+def digest_ledger(settings: Settings, tables: Any = None) -> DigestLedger:
+    """The claim and outcome of every reader's period."""
+    from paperboy.digests.ledger import DigestLedger
+
+    return DigestLedger(_subscribers_table(settings, tables))
+
+
+def slot_index(settings: Settings, tables: Any = None) -> SlotIndex:
+    """Which slots hold readers and which readers a slot holds."""
+    from paperboy.readers.slots import SlotIndex
+
+    return SlotIndex(_subscribers_table(settings, tables))
+
+
+def topic_vector_store(settings: Settings, tables: Any = None) -> TopicVectorStore:
+    from paperboy.readers.vectors import TopicVectorStore
+
+    return TopicVectorStore(_subscribers_table(settings, tables))
+
+
+def inbound_records(settings: Settings, tables: Any = None) -> InboundRecords:
+    """Commands waiting for confirmation, and the inbound messages already handled."""
+    from paperboy.mail.inbound.records import InboundRecords
+
+    return InboundRecords(_subscribers_table(settings, tables))
 
 
 def http_client(settings: Settings) -> HttpClient:
@@ -130,7 +168,7 @@ def limiter(settings: Settings, tables: Any = None) -> Limiter:
         per_domain_per_day=settings.signup_limit_per_domain_per_day,
         total_per_day=settings.signup_limit_total_per_day,
     )
-    return Limiter((tables or dynamodb()).Table(settings.subscribers_table), quotas)
+    return Limiter(_subscribers_table(settings, tables), quotas)
 
 
 def optin(
@@ -154,7 +192,12 @@ def optin(
         links=key_links or links(settings),
         limiter=limiter(settings, tables),
     )
-    return OptIn(store=store, notices=notices, lookup=paper_lookup(settings, tables))
+    return OptIn(
+        store=store,
+        records=inbound_records(settings, tables),
+        notices=notices,
+        lookup=paper_lookup(settings, tables),
+    )
 
 
 def inbox(settings: Settings, tables: Any = None, key_signer: Signer | None = None) -> Inbox:
@@ -165,6 +208,8 @@ def inbox(settings: Settings, tables: Any = None, key_signer: Signer | None = No
     store = subscriber_store(settings, tables)
     return Inbox(
         store=store,
+        records=inbound_records(settings, tables),
+        ledger=digest_ledger(settings, tables),
         papers=paper_store(settings, tables),
         signer=key_signer,
         optin=optin(settings, tables, links(settings, key_signer), store),
@@ -179,6 +224,7 @@ def digest_sender(settings: Settings) -> DigestSender:
     tables = dynamodb()
     return DigestSender(
         store=subscriber_store(settings, tables),
+        ledger=digest_ledger(settings, tables),
         pool=CandidatePool(paper_store(settings, tables)),
         renderer=Renderer(),
         mailer=mailer(settings),

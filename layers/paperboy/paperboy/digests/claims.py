@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
+from paperboy.digests.ledger import DigestLedger, DigestRecord, DigestStatus
 from paperboy.digests.planning import DigestJob
 from paperboy.readers.model import Status, Subscriber
 from paperboy.readers.schedule import next_due
-from paperboy.readers.store import Conflict, DigestRecord, DigestStatus, SubscriberStore
+from paperboy.readers.store import Conflict, SubscriberStore
 
 _SAVE_ATTEMPTS = 4
 # SES publishes a Send event within seconds of accepting a mail, and a sender is dead long before
@@ -27,14 +28,16 @@ _SAVE_ATTEMPTS = 4
 SAFE_AGE = timedelta(hours=1)
 
 
-def complete_period(store: SubscriberStore, reader: Subscriber, record: DigestRecord, now: datetime) -> None:
+def complete_period(
+    ledger: DigestLedger, store: SubscriberStore, reader: Subscriber, record: DigestRecord, now: datetime
+) -> None:
     """Record the period's outcome and schedule the reader's next period, in one transaction."""
     for _ in range(_SAVE_ATTEMPTS):
         if reader.last_period is not None and reader.last_period >= record.period:
             return
         upcoming = next_due(reader.settings, now, last_period=record.period, paused_until=reader.paused_until)
         try:
-            store.complete_digest(reader, record, upcoming)
+            ledger.complete_digest(reader, record, upcoming)
             return
         except Conflict:
             # A reply changed the reader meanwhile: schedule from their new settings.
@@ -79,6 +82,7 @@ class Sweep(BaseModel):
 
 
 def sweep(
+    ledger: DigestLedger,
     store: SubscriberStore,
     requeue: Callable[[Sequence[DigestJob]], object],
     now: datetime,
@@ -93,7 +97,7 @@ def sweep(
     report = Sweep()
     hold = undelivered_events() > 0
     jobs: list[DigestJob] = []
-    claims = store.open_claims()
+    claims = ledger.open_claims()
     while True:
         try:
             record = next(claims, None)
@@ -109,7 +113,7 @@ def sweep(
             continue
         report.stuck_claims += age >= 2 * safe_age
         try:
-            _settle(store, record, now, report, jobs, hold=hold)
+            _settle(ledger, store, record, now, report, jobs, hold=hold)
         except (ClientError, BotoCoreError, Conflict):
             # One claim's trouble must not keep the others waiting; it stays open for the next run.
             report.failed += 1
@@ -119,6 +123,7 @@ def sweep(
 
 
 def _settle(
+    ledger: DigestLedger,
     store: SubscriberStore,
     record: DigestRecord,
     now: datetime,
@@ -132,7 +137,7 @@ def _settle(
         if hold:
             report.held += 1
             return
-        if not store.release_open_claim(record):
+        if not ledger.release_open_claim(record):
             report.raced += 1
             return
         report.released += 1
@@ -146,9 +151,9 @@ def _settle(
         return
     reader = store.get(record.subscriber_id)
     if reader is None or (reader.last_period is not None and reader.last_period >= outcome.period):
-        store.save_digest(outcome)
+        ledger.save_digest(outcome)
     else:
-        complete_period(store, reader, outcome, now)
+        complete_period(ledger, store, reader, outcome, now)
     if outcome.status is DigestStatus.REJECTED:
         report.settled_rejected += 1
     else:

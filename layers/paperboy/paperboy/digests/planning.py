@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from paperboy.readers.schedule import hour_slot, period_of, slots_of_hour
-from paperboy.readers.store import SubscriberStore
+from paperboy.readers.slots import SlotIndex
 
 # A planner that missed runs (an outage) still finds readers due this many hours back; once a day,
 # at midnight UTC, it looks two days back, so that no reader stays stuck behind a longer outage.
@@ -72,17 +72,17 @@ def slots_to_plan(now: datetime, claim_safe_age: timedelta = timedelta(hours=1))
 
 
 def occupied_slots_to_plan(
-    store: SubscriberStore, now: datetime, claim_safe_age: timedelta = timedelta(hours=1)
+    slots_index: SlotIndex, now: datetime, claim_safe_age: timedelta = timedelta(hours=1)
 ) -> list[SlotJob]:
     """The slots of `slots_to_plan` that may hold readers: those with an occupancy mark. A mark
     left on a slot its readers have moved out of costs an empty PlanShard run, never a reader."""
     slots = slots_to_plan(now, claim_safe_age)
-    marked = store.marked_slots([job.slot for job in slots])
+    marked = slots_index.marked_slots([job.slot for job in slots])
     return [job for job in slots if job.slot in marked]
 
 
 def plan_slot(
-    store: SubscriberStore,
+    slots_index: SlotIndex,
     job: SlotJob,
     enqueue: Callable[[Sequence[DigestJob]], object],
     *,
@@ -95,7 +95,7 @@ def plan_slot(
     result = SlotPlan()
     start_key = job.start_key
     while True:
-        readers, start_key = store.due_page(job.slot, start_key, limit=page_size)
+        readers, start_key = slots_index.due_page(job.slot, start_key, limit=page_size)
         result.pages += 1
         jobs = [
             DigestJob(subscriber_id=reader.id, due=due, period=period_of(reader.settings, due))

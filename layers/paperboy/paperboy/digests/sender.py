@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from paperboy.digests import sections as by_topic
 from paperboy.digests.claims import complete_period, settled
+from paperboy.digests.ledger import DigestLedger, DigestRecord, DigestStatus
 from paperboy.digests.pacing import TokenBucket
 from paperboy.digests.planning import DigestJob
 from paperboy.digests.ranking import RankingIndex, rank
@@ -25,7 +26,7 @@ from paperboy.papers.store import PaperStore
 from paperboy.readers.likes import in_force
 from paperboy.readers.model import Format, Frequency, Status, Subscriber
 from paperboy.readers.schedule import hour_slot
-from paperboy.readers.store import DigestRecord, DigestStatus, SubscriberStore
+from paperboy.readers.store import SubscriberStore
 from paperboy.readers.tokens import Links
 from paperboy.semantic import vectors
 
@@ -73,6 +74,7 @@ class CandidatePool:
 @dataclass
 class DigestSender:
     store: SubscriberStore
+    ledger: DigestLedger
     pool: CandidatePool
     renderer: Renderer
     mailer: Mailer
@@ -99,14 +101,29 @@ class DigestSender:
             picks = [pick for _, group in sections for pick in group]
         trending = self.also_trending(reader, now, picks)
         if not picks and not reader.settings.quiet_days:
-            record = DigestRecord(
-                subscriber_id=reader.id, period=job.period, status=DigestStatus.EMPTY, claimed_at=now
-            )
-            if self.store.claim_digest(record):
-                complete_period(self.store, reader, record, now)
-                return Outcome.NOTHING_NEW
-            return self._already_claimed(reader, job, now)
+            return self._nothing_new(reader, job, now)
+        return self._claim_and_send(reader, job, now, picks, trending, sections)
 
+    def _nothing_new(self, reader: Subscriber, job: DigestJob, now: datetime) -> Outcome:
+        """No mail this period: record it as empty and move the reader on."""
+        record = DigestRecord(
+            subscriber_id=reader.id, period=job.period, status=DigestStatus.EMPTY, claimed_at=now
+        )
+        if self.ledger.claim_digest(record):
+            complete_period(self.ledger, self.store, reader, record, now)
+            return Outcome.NOTHING_NEW
+        return self._already_claimed(reader, job, now)
+
+    def _claim_and_send(
+        self,
+        reader: Subscriber,
+        job: DigestJob,
+        now: datetime,
+        picks: list[Pick],
+        trending: list[Pick],
+        sections: list[tuple[str, list[Pick]]],
+    ) -> Outcome:
+        """Claim the period, send its mail, record the outcome: a claimed period is never sent twice."""
         record = DigestRecord(
             subscriber_id=reader.id,
             period=job.period,
@@ -121,25 +138,25 @@ class DigestSender:
         mail = self.compose(reader, job.period, picks, trending, sections)
         if self.pacer is not None:
             self.pacer.take()
-        if not self.store.claim_digest(record):
+        if not self.ledger.claim_digest(record):
             return self._already_claimed(reader, job, now)
         try:
             message_id = self.mailer.send(mail)
         except (SendThrottled, SendBlocked):
             # SES refused for rate, or the account cannot send right now: the mail did not leave,
             # and a retry (or a redrive from the dead-letter queue, once fixed) may send it.
-            self.store.release_claim(reader.id, job.period)
+            self.ledger.release_claim(reader.id, job.period)
             raise
         except SendRejected:
             # Refused for good: move the reader on (no re-planning), let the job reach the DLQ.
             rejected = record.model_copy(update={"status": DigestStatus.REJECTED})
-            self.store.mark_rejected(rejected)
-            complete_period(self.store, reader, rejected, now)
+            self.ledger.mark_rejected(rejected)
+            complete_period(self.ledger, self.store, reader, rejected, now)
             raise
         sent = record.model_copy(
             update={"status": DigestStatus.SENT, "message_id": message_id, "sent_at": now}
         )
-        complete_period(self.store, reader, sent, now)
+        complete_period(self.ledger, self.store, reader, sent, now)
         return Outcome.SENT if picks else Outcome.QUIET_NOTE
 
     def pick(self, reader: Subscriber, now: datetime) -> list[Pick]:
@@ -223,14 +240,14 @@ class DigestSender:
 
     def _already_claimed(self, reader: Subscriber, job: DigestJob, now: datetime) -> Outcome:
         """An earlier attempt claimed the period (and may have sent): never send, only catch up."""
-        stored = self.store.digest(reader.id, job.period)
+        stored = self.ledger.digest(reader.id, job.period)
         if stored is None:
             return Outcome.ALREADY_SENT
         record = settled(stored)
         if record is None:
             # Only SES knows whether that mail left; moving the reader on now would lose the period.
             return Outcome.CLAIM_OPEN
-        complete_period(self.store, reader, record, now)
+        complete_period(self.ledger, self.store, reader, record, now)
         if record.status is DigestStatus.REJECTED:
             raise SendRejected(f"SES rejected {reader.id}'s digest for {job.period}")
         return Outcome.ALREADY_SENT

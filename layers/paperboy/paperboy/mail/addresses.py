@@ -8,9 +8,12 @@ uses the form the mail actually goes to, so each mailbox is one reader.
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
 
-from paperboy.mail.outbound.mailer import checked_address, checked_domain
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$")
 
 
 def normalised(value: str) -> str:
@@ -40,3 +43,31 @@ def readable(address: str) -> str:
         return f"{local}@{domain.encode('ascii').decode('idna')}"
     except UnicodeError:
         return address
+
+
+@functools.lru_cache(maxsize=4096)
+def checked_domain(value: str) -> str:
+    """A mail domain as it goes in a header: LDH labels, an internationalised one as IDNA."""
+    domain = value
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"not a valid mail domain: {value!r}") from None
+    if not _DOMAIN.match(domain):
+        raise ValueError(f"not a valid mail domain: {value!r}")
+    return domain
+
+
+def checked_address(value: str) -> str:
+    """A bare addr-spec safe to put in a header; an internationalised domain comes back as IDNA."""
+    if not isinstance(value, str) or "\r" in value or "\n" in value:
+        raise ValueError(f"address contains a line break (header injection?): {value!r}")
+    problem = f"not a plain email address (one addr-spec, no name, <>, comma): {value!r}"
+    local, at, domain = value.rpartition("@")
+    if not at or not _LOCAL_PART.match(local) or local.startswith(".") or ".." in local:
+        raise ValueError(problem)
+    try:
+        return f"{local}@{checked_domain(domain)}"
+    except ValueError:
+        raise ValueError(problem) from None

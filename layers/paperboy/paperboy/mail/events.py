@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parseaddr
 from enum import StrEnum
@@ -33,6 +34,7 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from paperboy.digests.ledger import DigestLedger
 from paperboy.mail.addresses import normalised
 from paperboy.readers.lifecycle import change
 from paperboy.readers.model import Status, Subscriber
@@ -251,8 +253,42 @@ type Edit = Callable[[Subscriber], tuple[Subscriber, Action]]
 _SUPPRESS = {"status": Status.SUPPRESSED, "next_due": None, "paused_until": None}
 
 
+@dataclass(frozen=True)
+class _Recipients:
+    """One event's recipients: the edit it calls for, applied to each one's reader."""
+
+    store: SubscriberStore
+    event: _Event
+    now: datetime
+
+    def apply(
+        self, recipients: list[Recipient] | list[str], signal: Signal, detail: str, edit: Edit | None
+    ) -> list[Outcome]:
+        outcomes = []
+        for email in _emails(recipients):
+            action, reader, note = Action.IGNORED, None, detail
+            if not email:
+                note = "recipient is not an address"
+            elif edit is not None:
+                action, reader = _apply(self.store, email, edit)
+            outcomes.append(
+                Outcome(
+                    signal=signal,
+                    action=action,
+                    at=self.now,
+                    email=email or None,
+                    detail=note,
+                    message_id=self.event.mail.message_id,
+                    subscriber_id=reader.id if reader else None,
+                    transient_bounces=reader.transient_bounces if reader else None,
+                )
+            )
+        return outcomes
+
+
 def handle(
     store: SubscriberStore,
+    ledger: DigestLedger,
     event_message: dict[str, Any] | str | bytes,
     now: datetime,
     *,
@@ -263,31 +299,7 @@ def handle(
         event = parse_event(event_message)
     except UnusableEvent as error:
         return [Outcome(signal=Signal.OTHER, action=Action.IGNORED, at=now, detail=str(error))]
-
-    def each(
-        recipients: list[Recipient] | list[str], signal: Signal, detail: str, edit: Edit | None
-    ) -> list[Outcome]:
-        outcomes = []
-        for email in _emails(recipients):
-            action, reader, note = Action.IGNORED, None, detail
-            if not email:
-                note = "recipient is not an address"
-            elif edit is not None:
-                action, reader = _apply(store, email, edit)
-            outcomes.append(
-                Outcome(
-                    signal=signal,
-                    action=action,
-                    at=now,
-                    email=email or None,
-                    detail=note,
-                    message_id=event.mail.message_id,
-                    subscriber_id=reader.id if reader else None,
-                    transient_bounces=reader.transient_bounces if reader else None,
-                )
-            )
-        return outcomes
-
+    each = _Recipients(store, event, now).apply
     match event:
         case BounceEvent(bounce=bounce) if bounce.bounce_type is BounceType.PERMANENT:
             return each(bounce.bounced_recipients, Signal.PERMANENT_BOUNCE, bounce.bounce_sub_type, _suppress)
@@ -306,13 +318,13 @@ def handle(
         case DeliveryEvent(delivery=delivery):
             return each(delivery.recipients, Signal.DELIVERY, "", _reset)
         case SendEvent() if _claim_of(event) is not None:
-            return [_note_claim(store, event, Signal.SEND, None, now)]
+            return [_note_claim(ledger, event, Signal.SEND, None, now)]
         case RejectEvent(reject=reject) if _claim_of(event) is not None:
             detail = f"Reject: {reject.reason or 'unspecified'}"
-            return [_note_claim(store, event, Signal.REFUSED, detail[:200], now)]
+            return [_note_claim(ledger, event, Signal.REFUSED, detail[:200], now)]
         case RenderingFailureEvent(failure=failure) if _claim_of(event) is not None:
             detail = f"Rendering Failure: {failure.error_message or 'unspecified'}"
-            return [_note_claim(store, event, Signal.REFUSED, detail[:200], now)]
+            return [_note_claim(ledger, event, Signal.REFUSED, detail[:200], now)]
         case _:
             return [
                 Outcome(
@@ -352,7 +364,13 @@ def unwrap_dead_letter(body: str) -> list[str]:
 
 
 def redrive(
-    store: SubscriberStore, sqs: Any, queue_url: str, now: datetime, *, limit: int = 10_000
+    store: SubscriberStore,
+    ledger: DigestLedger,
+    sqs: Any,
+    queue_url: str,
+    now: datetime,
+    *,
+    limit: int = 10_000,
 ) -> list[Outcome]:
     """Apply the events that failed on their way to MailEvents (the operator's redrive after the
     dead-letter alarm), deleting each message only once its events are applied.
@@ -370,7 +388,7 @@ def redrive(
             break
         for message in messages:
             for event in unwrap_dead_letter(message["Body"]):
-                outcomes.extend(handle(store, event, now))
+                outcomes.extend(handle(store, ledger, event, now))
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     return outcomes
 
@@ -387,12 +405,12 @@ def _claim_of(event: _Event) -> tuple[str, date] | None:
 
 
 def _note_claim(
-    store: SubscriberStore, event: _Event, signal: Signal, refused: str | None, now: datetime
+    ledger: DigestLedger, event: _Event, signal: Signal, refused: str | None, now: datetime
 ) -> Outcome:
     claim = _claim_of(event)
     assert claim is not None
     subscriber_id, period = claim
-    noted = store.record_ses_event(
+    noted = ledger.record_ses_event(
         subscriber_id,
         period,
         message_id=event.mail.message_id,

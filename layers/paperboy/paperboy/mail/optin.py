@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from paperboy.mail.addresses import normalised, normalised_domain
 from paperboy.mail.inbound.catalogue import save_settings
+from paperboy.mail.inbound.records import InboundRecords
 from paperboy.mail.notices import Action, Notices, Result
 from paperboy.papers.sources.arxiv_api import MAX_IDS
 from paperboy.readers import lifecycle
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 @dataclass
 class OptIn:
     store: SubscriberStore
+    records: InboundRecords
     notices: Notices
     # Papers a new reader names (subscribe@'s `like` lines, the form's papers); None: not looked up.
     lookup: PaperLookup | None = None
@@ -144,7 +146,7 @@ class OptIn:
         has counted it against the sign-up limits)."""
         nonce = secrets.token_hex(12)
         expires = now + PENDING_LIFETIME
-        self.store.put_pending_commands(nonce, reader, ["subscribe"], expires)
+        self.records.put_pending_commands(nonce, reader, ["subscribe"], expires)
         domain = self.notices.links.domain
         mail = self._confirmation(reader, message, expires, reply_to=f"confirm+{nonce}@{domain}")
         return Result(action=Action.SUBSCRIBE_STARTED, mails=[mail])

@@ -21,7 +21,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
 from paperboy.papers.store import PaperStore, paper_from_item
-from paperboy.readers.store import PROFILE, SubscriberStore
+from paperboy.readers.table import PROFILE
+from paperboy.readers.vectors import TopicVectorStore
 from paperboy.semantic.embedding import paper_text
 from paperboy.semantic.vectors import MODEL, pack
 
@@ -96,7 +97,7 @@ def reader_likes(image: dict[str, Any]) -> tuple[list[str], list[str]]:
 
 
 class VectorIndexer:
-    def __init__(self, papers: PaperStore, subscribers: SubscriberStore, embed: Embed) -> None:
+    def __init__(self, papers: PaperStore, subscribers: TopicVectorStore, embed: Embed) -> None:
         self._papers = papers
         self._subscribers = subscribers
         # Called only when a batch has something to embed: the model loads on first use.

@@ -5,13 +5,26 @@ from __future__ import annotations
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel
 
-_ENV = Environment(
-    loader=PackageLoader("paperboy.web", "templates"),
-    autoescape=select_autoescape(default=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+from paperboy import compiled_templates
+
+
+def _environment(*, compiled: bool) -> Environment:
+    source = PackageLoader("paperboy.web", "templates")
+    return Environment(
+        loader=compiled_templates.loader(__file__, source) if compiled else source,
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+_ENV = _environment(compiled=True)
+
+
+def compile_templates() -> None:
+    """The pages compiled for the layer (see compiled_templates)."""
+    compiled_templates.compile_into(__file__, _environment(compiled=False), lambda _name: True)
 
 
 class Button(BaseModel):

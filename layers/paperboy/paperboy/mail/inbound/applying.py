@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from paperboy.digests.ledger import DigestLedger
 from paperboy.mail.inbound.catalogue import CATALOGUE, apply, asks_to, save_settings, settings_of
 from paperboy.mail.inbound.effects import Applying
+from paperboy.mail.inbound.records import InboundRecords
 from paperboy.mail.notices import Action, Notices, Result
 from paperboy.papers.store import PaperStore
 from paperboy.readers.model import Subscriber
@@ -37,6 +39,8 @@ _PLEASANTRY = re.compile(
 @dataclass
 class Applier:
     store: SubscriberStore
+    records: InboundRecords
+    ledger: DigestLedger
     papers: PaperStore
     notices: Notices
     # arXiv's API, for papers a reader names that are not stored (`like`, `me:`); None: not reachable.
@@ -56,7 +60,13 @@ class Applier:
         quote its subject and the lines it did not understand. An unsubscribe ends the reply: what
         follows it does not apply."""
         applying = Applying(
-            store=self.store, papers=self.papers, reader=reader, message=message, now=now, lookup=self.lookup
+            store=self.store,
+            ledger=self.ledger,
+            papers=self.papers,
+            reader=reader,
+            message=message,
+            now=now,
+            lookup=self.lookup,
         )
         for command in commands:
             act = CATALOGUE[command.kind].act
@@ -119,7 +129,7 @@ class Applier:
         nonce = secrets.token_hex(12)
         # One line can hold several commands ("time 7:30 CET"): store each line once.
         command_lines = list(dict.fromkeys(c.line for c in commands))
-        self.store.put_pending_commands(nonce, reader, command_lines, now + CONFIRM_LIFETIME)
+        self.records.put_pending_commands(nonce, reader, command_lines, now + CONFIRM_LIFETIME)
         kind = self.notices.send(
             reader,
             "confirm",

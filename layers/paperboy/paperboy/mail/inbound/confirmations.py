@@ -16,6 +16,7 @@ from paperboy.mail.inbound.catalogue import settings_of
 from paperboy.mail.inbound.commands import parse_commands
 from paperboy.mail.inbound.consent import Answer
 from paperboy.mail.inbound.received import Received, reader_today
+from paperboy.mail.inbound.records import InboundRecords
 from paperboy.mail.notices import Action, Result
 from paperboy.mail.optin import OptIn
 from paperboy.readers import lifecycle
@@ -26,6 +27,7 @@ from paperboy.readers.store import SubscriberStore, pending_expiry
 @dataclass
 class Confirmations:
     store: SubscriberStore
+    records: InboundRecords
     optin: OptIn
     applier: Applier
 
@@ -33,7 +35,7 @@ class Confirmations:
         """A reply at `confirm+NONCE@`: it applies the commands waiting there only when it comes from
         the reader's own address, the reader is as they were when asked (same token version, same
         status), and it says yes. A yes or a no uses the nonce up; an unclear reply is asked again."""
-        pending = self.store.pending_commands(nonce, now)
+        pending = self.records.pending_commands(nonce, now)
         if pending is None:
             return Result(action=Action.IGNORED, reason="unknown, used or expired confirmation")
         reader = self.store.get(pending.subscriber_id)
@@ -52,7 +54,7 @@ class Confirmations:
             wanted = "your Paperboy subscription" if comes_back else "the change to your Paperboy digest"
             reply_to = f"confirm+{nonce}@{self.optin.notices.links.domain}"
             return self._ask_again(received, reader, now, wanted=wanted, reply_to=reply_to)
-        if not self.store.use_pending_commands(nonce):
+        if not self.records.use_pending_commands(nonce):
             return Result(action=Action.IGNORED, reason="confirmation used concurrently")
         if reply.answer is Answer.NO:
             stays = ": you stay unsubscribed, and no digest will come." if comes_back else "."

@@ -29,10 +29,11 @@ from paperboy.readers.model import (
 )
 
 if TYPE_CHECKING:
+    from paperboy.digests.ledger import DigestLedger, DigestRecord
     from paperboy.mail.inbound.message import InboundMessage
     from paperboy.papers.lookup import Found, PaperLookup
     from paperboy.papers.store import PaperStore
-    from paperboy.readers.store import DigestRecord, SubscriberStore
+    from paperboy.readers.store import SubscriberStore
 
 # The fields a setting changes, and the sentence that says so.
 Update = tuple[dict[str, object], str]
@@ -44,6 +45,7 @@ class Applying:
     """One reply's commands being applied to its reader, and what the answer is to say."""
 
     store: SubscriberStore
+    ledger: DigestLedger
     papers: PaperStore
     reader: Subscriber
     message: InboundMessage | None
@@ -206,7 +208,7 @@ def rate(*, more: bool) -> ReaderEffect:
 
 
 def _rated(applying: Applying, command: Command, *, more: bool) -> str:
-    record = digest_replied_to(applying.store, applying.reader, applying.message)
+    record = digest_replied_to(applying.ledger, applying.reader, applying.message)
     number = command.number or 0
     if record is None or not 1 <= number <= len(record.paper_ids):
         return f"“{command.line}”: there is no paper #{number} in the digest you replied to"
@@ -243,10 +245,10 @@ def _rated(applying: Applying, command: Command, *, more: bool) -> str:
 
 
 def digest_replied_to(
-    store: SubscriberStore, reader: Subscriber, message: InboundMessage | None
+    ledger: DigestLedger, reader: Subscriber, message: InboundMessage | None
 ) -> DigestRecord | None:
     """The digest a reply answers (by its In-Reply-To and References), else the latest one."""
-    records = [r for r in store.recent_digests(reader.id) if r.paper_ids]
+    records = [r for r in ledger.recent_digests(reader.id) if r.paper_ids]
     if message is not None:
         referenced = {ref.strip("<>").split("@")[0] for ref in (*message.in_reply_to, *message.references)}
         for record in records:

@@ -32,11 +32,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from paperboy.digests.ledger import DigestLedger
 from paperboy.mail.inbound.applying import Applier
 from paperboy.mail.inbound.catalogue import apply, brings_back, settings_of
 from paperboy.mail.inbound.commands import CommandKind, parse_commands
 from paperboy.mail.inbound.confirmations import Confirmations
 from paperboy.mail.inbound.received import Received, Verdicts, reader_today
+from paperboy.mail.inbound.records import InboundRecords
 from paperboy.mail.notices import Action, Result
 from paperboy.mail.optin import OptIn
 from paperboy.papers.store import PaperStore
@@ -59,6 +61,8 @@ def _local(address: str) -> tuple[str, str, str]:
 @dataclass
 class Inbox:
     store: SubscriberStore
+    records: InboundRecords
+    ledger: DigestLedger
     papers: PaperStore
     signer: Signer
     optin: OptIn
@@ -67,9 +71,16 @@ class Inbox:
 
     def __post_init__(self) -> None:
         self.applier = Applier(
-            store=self.store, papers=self.papers, notices=self.optin.notices, lookup=self.optin.lookup
+            store=self.store,
+            records=self.records,
+            ledger=self.ledger,
+            papers=self.papers,
+            notices=self.optin.notices,
+            lookup=self.optin.lookup,
         )
-        self.confirmations = Confirmations(store=self.store, optin=self.optin, applier=self.applier)
+        self.confirmations = Confirmations(
+            store=self.store, records=self.records, optin=self.optin, applier=self.applier
+        )
 
     def handle(self, received: Received, now: datetime) -> Result:
         message = received.message
@@ -85,7 +96,7 @@ class Inbox:
             return Result(action=Action.IGNORED, reason="no single sender address")
         if self.optin.ours(message.from_address):
             return Result(action=Action.IGNORED, reason="mail from our own address (loop guard)")
-        if message.message_id and not self.store.first_delivery(
+        if message.message_id and not self.records.first_delivery(
             message.from_address, message.message_id, received.message_id, now
         ):
             # One message delivered twice under two SES ids (once per recipient, a resend) is one

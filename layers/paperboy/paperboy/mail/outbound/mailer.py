@@ -24,6 +24,8 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field, field_validator
 
+from paperboy.mail.addresses import checked_address, checked_domain
+
 Kind = Literal["digest", "confirm", "welcome", "ack", "help", "goodbye", "notice"]
 # SESv2 answers 429 TooManyRequestsException; v1 answers Throttling ("Maximum sending rate
 # exceeded." or "Daily message quota exceeded."): both mean the mail did not leave, try later.
@@ -45,8 +47,6 @@ _BLOCKED = frozenset(
         "ConfigurationSetDoesNotExist",
     }
 )
-_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$")
 _URI_UNSAFE = re.compile(r'[\r\n<>, \t"]')
 _MESSAGE_ID = re.compile(r"^<[!-;=?-~]{1,250}>$")
 _URI_SCHEMES = {"url": ("https://", "http://"), "mailto": ("mailto:",)}
@@ -86,34 +86,6 @@ def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
         text = "".join(ch for ch in text if ch.isprintable() or ch.isspace())
     cleaned = " ".join(text.split())
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
-
-
-@functools.lru_cache(maxsize=4096)
-def checked_domain(value: str) -> str:
-    """A mail domain as it goes in a header: LDH labels, an internationalised one as IDNA."""
-    domain = value
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise ValueError(f"not a valid mail domain: {value!r}") from None
-    if not _DOMAIN.match(domain):
-        raise ValueError(f"not a valid mail domain: {value!r}")
-    return domain
-
-
-def checked_address(value: str) -> str:
-    """A bare addr-spec safe to put in a header; an internationalised domain comes back as IDNA."""
-    if not isinstance(value, str) or "\r" in value or "\n" in value:
-        raise ValueError(f"address contains a line break (header injection?): {value!r}")
-    problem = f"not a plain email address (one addr-spec, no name, <>, comma): {value!r}"
-    local, at, domain = value.rpartition("@")
-    if not at or not _LOCAL_PART.match(local) or local.startswith(".") or ".." in local:
-        raise ValueError(problem)
-    try:
-        return f"{local}@{checked_domain(domain)}"
-    except ValueError:
-        raise ValueError(problem) from None
 
 
 def _checked_uri(value: str, field: str) -> str:
@@ -284,6 +256,11 @@ def build_mime(mail: OutboundMail, *, sender: str, domain: str) -> bytes:
     encoded-words unless told otherwise. Every value below is fixed, a checked address, a checked
     URI or message id, or one_line text, so there is nothing left for it to guard.
     """
+    return b"".join([*_head(mail, sender=sender, domain=domain), *_body(mail)])
+
+
+def _head(mail: OutboundMail, *, sender: str, domain: str) -> list[bytes]:
+    """The header lines: addresses and subject, list and auto-reply headers, threading, MIME."""
     headers = [
         ("From", f"Paperboy <{checked_address(sender)}>"),
         ("To", mail.to),
@@ -313,24 +290,27 @@ def build_mime(mail: OutboundMail, *, sender: str, domain: str) -> bytes:
             references = "\r\n ".join(mail.references)
         head.append(f"References: {references}\r\n".encode("ascii"))
     head.append(b"MIME-Version: 1.0\r\n")
+    return head
+
+
+def _body(mail: OutboundMail) -> list[bytes]:
+    """The text part alone, or text and HTML as multipart/alternative (the content type's header
+    line comes first: it ends the head)."""
     text_part = _PART_HEADERS % b"plain"
     text_body = quoted_printable(mail.text) if mail.text_qp is None else mail.text_qp
     if mail.html is None:
-        return b"".join([*head, text_part, b"\r\n", text_body])
+        return [text_part, b"\r\n", text_body]
     html_part = _PART_HEADERS % b"html"
     # "=_" never occurs in quoted-printable text (a "=" is always followed by hex or a line end).
     boundary = f"=_paperboy_{secrets.token_hex(12)}".encode("ascii")
-    return b"".join(
-        [
-            *head,
-            b'Content-Type: multipart/alternative; boundary="' + boundary + b'"\r\n\r\n',
-            b"--" + boundary + b"\r\n" + text_part + b"\r\n",
-            text_body,
-            b"\r\n--" + boundary + b"\r\n" + html_part + b"\r\n",
-            quoted_printable(mail.html) if mail.html_qp is None else mail.html_qp,
-            b"\r\n--" + boundary + b"--\r\n",
-        ]
-    )
+    return [
+        b'Content-Type: multipart/alternative; boundary="' + boundary + b'"\r\n\r\n',
+        b"--" + boundary + b"\r\n" + text_part + b"\r\n",
+        text_body,
+        b"\r\n--" + boundary + b"\r\n" + html_part + b"\r\n",
+        quoted_printable(mail.html) if mail.html_qp is None else mail.html_qp,
+        b"\r\n--" + boundary + b"--\r\n",
+    ]
 
 
 class Mailer:

@@ -1,12 +1,14 @@
 """Digest and notice mail, HTML and plain text, from jinja2 templates.
 
 Many mail clients drop <style> blocks, so the CSS is inlined by css-inline. That happens once per
-template, on the template *source*, when the Renderer is built: every jinja tag is swapped for an
-inert placeholder, the HTML is inlined, the tags are put back and their order is checked, so a
-template whose tags the HTML parser would move (text inside a <table>, say) fails at start-up
-instead of rendering wrong mail. Rendering a mail is then only compiled jinja templates, and each
-paper's card (HTML and text) is rendered once per container and reused, numbered, in every digest
-that holds it: thousands of readers get the same popular papers.
+template, on the template *source*, when the Renderer first uses it: every jinja tag is swapped for
+an inert placeholder, the HTML is inlined, the tags are put back and their order is checked, so a
+template whose tags the HTML parser would move (text inside a <table>, say) fails instead of
+rendering wrong mail. Each paper's card (HTML and text) is rendered once per container and reused,
+numbered, in every digest that holds it: thousands of readers get the same popular papers. The page
+around the cards is rendered by jinja once per shape (how many lines each list has) with markers
+where a reader's values go, and each digest fills the markers in: its values, escaped as jinja
+escapes them, between the template's own text.
 
 Autoescaping is on for HTML: paper titles, abstracts, topics and reasons are text, never markup.
 Only http(s) links from a source are shown; a `javascript:` project page never becomes an href.
@@ -20,11 +22,11 @@ from datetime import date
 from importlib import resources
 from typing import Any, NamedTuple
 
-import css_inline
 from jinja2 import BaseLoader, Environment, StrictUndefined, Template, TemplateNotFound
 from markupsafe import Markup, escape
 from pydantic import BaseModel, Field
 
+from paperboy import compiled_templates
 from paperboy.mail.inbound.catalogue import settings_summary
 from paperboy.mail.outbound.mailer import one_line, quoted_printable
 from paperboy.papers.model import Paper, Pick
@@ -35,11 +37,14 @@ SUMMARY_SENTENCES = 2
 MAX_AUTHORS = 3
 SUBJECT_CHARACTERS = 120
 LEDE_TOPICS = 3
-TEMPLATES = ("digest", "digest_item", "notice")
 # Rendered paper cards kept per container (a few KB each), and their numbered copies with their
 # quoted-printable lines (about 4 KB each): a busy hour's 10,000 readers made 12,000 copies.
 CARD_CACHE = 8192
 CARD_COPIES = 16_384
+# Values of digest pages escaped for HTML, kept per container (short strings: settings lines,
+# commands, trending lines, addresses).
+ESCAPED_CACHE = 20_000
+_ESCAPED: dict[str, str] = {}
 # Sentence ends that are not: a split after these would cut "e.g. speech" in two.
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Eq.", "Sec.", "approx.", "resp.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(\[]?[A-Z0-9])")
@@ -54,6 +59,8 @@ _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 _NUMBER = "\ue002"
 # Stands for the cards while the page around them is rendered.
 _CARDS = "\ue003"
+# Stand for a reader's values while a page frame is rendered (see _Frame).
+_SLOT = re.compile("\ue004(\\d+)\ue005")
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = (
     "January",
@@ -249,6 +256,10 @@ class _MailTemplates(BaseLoader):
         source = self._prepare(template, _template_source(template))
         return source, f"paperboy/mail/outbound/templates/{template}", lambda: True
 
+    def list_templates(self) -> list[str]:
+        folder = resources.files("paperboy.mail.outbound").joinpath("templates")
+        return sorted(entry.name for entry in folder.iterdir() if entry.is_file())
+
 
 def inline_template_css(name: str, source: str, css: str | None = None) -> str:
     """The template with its CSS moved into style attributes and its jinja tags intact: a page's
@@ -261,6 +272,8 @@ def inline_template_css(name: str, source: str, css: str | None = None) -> str:
     def hide(match: re.Match[str]) -> str:
         tags.append(match.group())
         return f"\ue000{len(tags) - 1}\ue001"
+
+    import css_inline
 
     hidden = _JINJA_TAG.sub(hide, source)
     inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False, minify_css=True)
@@ -346,20 +359,105 @@ class _Card:
         return placed
 
 
+def _marked(value: Any, slots: list[str]) -> Any:
+    """`value` with each string in it replaced by a marker for its slot, the string appended to
+    `slots` (the shape stays: lists and trending lines keep their lengths)."""
+    if isinstance(value, str):
+        slots.append(value)
+        return f"\ue004{len(slots) - 1}\ue005"
+    marked = [_marked(item, slots) for item in value]
+    return _TrendingLine(*marked) if isinstance(value, _TrendingLine) else marked
+
+
+def _values(context: dict[str, Any]) -> list[str]:
+    """The context's strings in the order _marked numbers their slots (a page's context holds
+    strings, lists of strings and lists of trending lines)."""
+    values: list[str] = []
+    for value in context.values():
+        if type(value) is str:
+            values.append(value)
+        else:
+            for item in value:
+                if type(item) is str:
+                    values.append(item)
+                else:
+                    values += item
+    return values
+
+
+def _escaped(value: str) -> str:
+    """A value as jinja's autoescape writes it; readers of one container share most of theirs
+    (their settings lines, the footer's commands, the day's trending lines)."""
+    known = _ESCAPED.get(value)
+    if known is None:
+        if len(_ESCAPED) >= ESCAPED_CACHE:
+            _ESCAPED.clear()
+        known = _ESCAPED[value] = str(escape(value))
+    return known
+
+
+def _shape(context: dict[str, Any]) -> tuple[Any, ...]:
+    """What decides which of a page template's text a digest gets: whether it has cards, and how
+    many items each list has (the templates test nothing else)."""
+    return tuple(len(value) if isinstance(value, list) else None for value in context.values())
+
+
+class _Frame:
+    """A page template rendered once for one shape of context, with markers for its values and the
+    cards: its own text, cut where each value goes. Filling it gives what jinja would render for a
+    context of that shape, each value escaped as jinja's autoescape does (HTML) or as it is (text)."""
+
+    __slots__ = ("after", "before", "has_cards")
+
+    def __init__(self, template: Template, context: dict[str, Any], *, cards: bool) -> None:
+        slots: list[str] = []
+        marked = {key: _marked(value, slots) for key, value in context.items()}
+        page = template.render(marked, cards=Markup(_CARDS if cards else ""))  # noqa: S704 - a constant
+        before, found, after = page.partition(_CARDS)
+        self.has_cards = bool(found)
+        self.before, self.after = self._cut(before), self._cut(after)
+
+    @staticmethod
+    def _cut(text: str) -> tuple[list[str], list[int]]:
+        pieces = _SLOT.split(text)
+        return pieces[::2], [int(slot) for slot in pieces[1::2]]
+
+    @staticmethod
+    def _fill(frame: tuple[list[str], list[int]], values: list[str]) -> str:
+        pieces, slots = frame
+        parts = [pieces[0]]
+        for slot, piece in zip(slots, pieces[1:], strict=True):
+            parts += (values[slot], piece)
+        return "".join(parts)
+
+    def fill(self, values: list[str]) -> tuple[str, str]:
+        """The page before the cards and after them."""
+        return self._fill(self.before, values), self._fill(self.after, values)
+
+
 def _page(
-    template: Template, context: dict[str, Any], cards: list[_Placed], separator: str
+    frames: dict[tuple[Any, ...], _Frame],
+    template: Template,
+    context: dict[str, Any],
+    cards: list[_Placed],
+    separator: str,
+    *,
+    html: bool,
 ) -> tuple[str, bytes | None]:
     """The digest page with its cards, and the page as quoted-printable when it could be built
-    from the cards' own encodings (the page rendered around a placeholder, split there)."""
+    from the cards' own encodings."""
+    key = (bool(cards), *_shape(context))
+    frame = frames.get(key)
+    if frame is None:
+        frame = frames[key] = _Frame(template, context, cards=bool(cards))
+    values = _values(context)
+    if html:
+        values = [_escaped(value) for value in values]
+    prefix, suffix = frame.fill(values)
     joined = separator.join(card[0] for card in cards)
-    if cards:
-        page = template.render(context, cards=Markup(_CARDS))  # noqa: S704 - a constant
-        prefix, found, suffix = page.partition(_CARDS)
-        if found and _CARDS not in suffix:
-            return prefix + joined + suffix, _encoded(prefix, cards, separator, suffix)
-    # No cards, or a reader's own words hold the placeholder: render the cards in.
-    # Cards were escaped by jinja when they were rendered; only numbers went in since.
-    return template.render(context, cards=Markup(joined)), None  # noqa: S704
+    if not frame.has_cards:
+        return prefix, None
+    return prefix + joined + suffix, _encoded(prefix, cards, separator, suffix)
 
 
 def _encoded(prefix: str, cards: list[_Placed], separator: str, suffix: str) -> bytes:
@@ -413,32 +511,67 @@ def _with_headings(
     return html, text
 
 
+def _environments(*, compiled: bool) -> tuple[Environment, Environment]:
+    """The HTML and the plain-text environment, reading the layer build's compiled templates when
+    `compiled` and the build wrote them."""
+
+    def load(source: BaseLoader) -> BaseLoader:
+        return compiled_templates.loader(__file__, source) if compiled else source
+
+    html = Environment(
+        loader=load(_MailTemplates(_inline_mail_css)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    text = Environment(
+        loader=load(_MailTemplates(lambda _name, source: source)),
+        # Plain text is not markup: escaping would show readers "&amp;".
+        autoescape=False,  # noqa: S701
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    return html, text
+
+
+def compile_templates() -> None:
+    """Every mail template compiled (the HTML ones CSS-inlined) as Renderer would, for the layer."""
+    html, text = _environments(compiled=False)
+    compiled_templates.compile_into(__file__, html, lambda name: name.endswith(".html"))
+    compiled_templates.compile_into(__file__, text, lambda name: name.endswith(".txt"))
+
+
+class _Compiled(dict[str, Template]):
+    """One environment's templates by name, each compiled (and CSS-inlined) when first used: a
+    function that sends only notices never pays for the digest's templates, nor a page view for any."""
+
+    def __init__(self, environment: Environment, suffix: str) -> None:
+        super().__init__()
+        self._environment = environment
+        self._suffix = suffix
+
+    def __missing__(self, name: str) -> Template:
+        template = self[name] = self._environment.get_template(f"{name}{self._suffix}")
+        return template
+
+
 class Renderer:
-    """Compiled, CSS-inlined templates; build one per container and share it."""
+    """Compiled, CSS-inlined templates and the digest's page frames; build one per container and
+    share it."""
 
     def __init__(self) -> None:
-        html = Environment(
-            loader=_MailTemplates(_inline_mail_css),
-            autoescape=True,
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            auto_reload=False,
-        )
-        text = Environment(
-            loader=_MailTemplates(lambda _name, source: source),
-            # Plain text is not markup: escaping would show readers "&amp;".
-            autoescape=False,  # noqa: S701
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            auto_reload=False,
-        )
+        html, text = _environments(compiled=True)
         self._cards: dict[tuple[int, str], _Card] = {}
         self._copies = 0
-        self._html: dict[str, Template] = {name: html.get_template(f"{name}.html") for name in TEMPLATES}
-        self._text: dict[str, Template] = {name: text.get_template(f"{name}.txt") for name in TEMPLATES}
+        self._html = _Compiled(html, ".html")
+        self._text = _Compiled(text, ".txt")
+        self._html_frames: dict[tuple[Any, ...], _Frame] = {}
+        self._text_frames: dict[tuple[Any, ...], _Frame] = {}
 
     def digest(self, view: DigestView) -> RenderedMail:
         subject = digest_subject(view)
@@ -474,10 +607,12 @@ class Renderer:
         text_cards = [text for _, text in cards]
         if view.sections:
             html_cards, text_cards = _with_headings(view.sections, html_cards, text_cards)
-        text, text_qp = _page(self._text["digest"], context, text_cards, "\n\n")
+        text, text_qp = _page(
+            self._text_frames, self._text["digest"], context, text_cards, "\n\n", html=False
+        )
         html = html_qp = None
         if view.settings.format is Format.HTML:
-            html, html_qp = _page(self._html["digest"], context, html_cards, "")
+            html, html_qp = _page(self._html_frames, self._html["digest"], context, html_cards, "", html=True)
         return RenderedMail(subject=subject, text=text, html=html, text_qp=text_qp, html_qp=html_qp)
 
     def _card(self, pick: Pick) -> _Card:
