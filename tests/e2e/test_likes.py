@@ -67,7 +67,7 @@ def test_liked_papers_replace_the_trending_list_and_are_never_sent(stack):
     stack.advance(timedelta(days=1))
     digest = stack.mailbox.latest_to(ADA).part("plain")
     assert "you liked" in digest and "trending:" not in digest
-    records = stack.subscribers.recent_digests(liked.id)
+    records = stack.ledger.recent_digests(liked.id)
     sent = {paper for record in records for paper in record.paper_ids}
     assert not sent & {"2611.10021", "2103.00020"}
 
@@ -94,7 +94,7 @@ def test_bad_likes_get_a_clear_answer_and_change_nothing(stack):
 def test_more_like_n_answers_at_once_and_counts_as_more(stack):
     stack.add_subscriber(ADA, ReaderSettings(count=5))
     stack.advance(timedelta(hours=4))
-    record = stack.subscribers.recent_digests(ada(stack).id)[0]
+    record = stack.ledger.recent_digests(ada(stack).id)[0]
     answer = reply(stack, "more like 2")
     assert "Papers of the last 7 days like #2" in answer
     shown = [line for line in answer.splitlines() if line.strip()[:2] in {f"{n}." for n in range(1, 6)}]
@@ -139,7 +139,7 @@ def test_two_topics_get_sections_and_sections_off_one_list(stack):
     text, html = digest.part("plain"), digest.part("html")
     assert "== reinforcement learning ==" in text and "== language models ==" in text
     assert "reinforcement learning</h2>" in html and "language models</h2>" in html
-    record = stack.subscribers.recent_digests(ada(stack).id)[0]
+    record = stack.ledger.recent_digests(ada(stack).id)[0]
     # Numbered as shown: the record's order is the mail's, so `more 2` names the second paper read.
     numbered = [line for line in text.splitlines() if line[:2] in {f"{n}." for n in range(1, 9)}]
     assert [line.split(". ", 1)[1] for line in numbered] == [t.strip() for t in record.paper_titles]
@@ -157,7 +157,7 @@ def test_a_weekly_reader_gets_the_weeks_best_not_the_last_days(stack):
     stack.advance(timedelta(days=3, hours=4))
     digests = [mail for mail in stack.mailbox.delivered if mail.to == ADA and mail.kind == "digest"]
     assert len(digests) == 1
-    record = stack.subscribers.recent_digests(ada(stack).id)[0]
+    record = stack.ledger.recent_digests(ada(stack).id)[0]
     days = {row["day"] for row in stack.table("PapersTable").scan()["Items"] if row["id"] in record.paper_ids}
     assert len(days) >= 3
 

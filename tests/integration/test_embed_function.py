@@ -273,7 +273,7 @@ def test_removing_a_topic_prunes_its_vector_without_the_model(papers, store, top
     assert len(model.calls) == 1
 
 
-def test_liked_papers_get_the_papers_vectors_or_their_text_embedded(papers, store):
+def test_liked_papers_get_the_papers_vectors_or_their_text_embedded(papers, store, topic_vectors):
     """`like`: a stored paper's vector is copied without the model; a paper stored just now (looked up
     on arXiv, not embedded yet) has its text embedded; an unliked paper's vector goes."""
     embedded = vectors.pack(vectors.normalise(np.ones((1, vectors.DIM)))[0])
@@ -283,7 +283,7 @@ def test_liked_papers_get_the_papers_vectors_or_their_text_embedded(papers, stor
     likes = (LikedPaper(id="2611.1", title="Embedded paper"), LikedPaper(id="2103.00020", title="Just"))
     store.create(_reader(()).model_copy(update={"likes": likes}))
     model = Model()
-    indexer = VectorIndexer(papers, store, model)
+    indexer = VectorIndexer(papers, topic_vectors, model)
     assert indexer.apply([_reader_change(store, "1")]).readers == 1
     reader = store.get("r1")
     assert reader.like_vectors["2611.1"] == embedded

@@ -357,15 +357,15 @@ def more_like(applying: Applying, command: Command) -> None:
     """`more N`, and at once up to MORE_LIKE papers of the last MORE_LIKE_DAYS nearest to paper N of
     the digest replied to, never one already sent (they count as sent from now on)."""
     applying.changes.append(_rated(applying, command, more=True))
-    record = digest_replied_to(applying.store, applying.reader, applying.message)
+    record = digest_replied_to(applying.ledger, applying.reader, applying.message)
     number = command.number or 0
     if record is None or not 1 <= number <= len(record.paper_ids):
         return
     paper_id = record.paper_ids[number - 1]
     title = record.paper_titles[number - 1] if number <= len(record.paper_titles) else paper_id
     # Imported here: only this command needs ranking (numpy, the stemmer) in InboundMail.
+    from paperboy.digests.ledger import RECENT_PAPERS
     from paperboy.digests.ranking import RankingIndex
-    from paperboy.readers.store import RECENT_PAPERS
     from paperboy.semantic.vectors import MODEL
 
     today = applying.now.astimezone(applying.reader.settings.zone).date()
