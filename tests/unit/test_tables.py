@@ -60,6 +60,8 @@ def test_an_item_written_either_way_reads_back_the_same_either_way(tables: tuple
     assert ours.query(**query)["Items"] == resource.query(**query)["Items"] == [ITEM]
     assert ours.scan(FilterExpression=Attr("count").gt(2))["Count"] == 2
     assert ours.name == "t"
+    with pytest.raises(AttributeError):
+        ours.batch_writer()  # not an action the stores use
 
 
 def test_conditions_updates_and_deletes_act_and_fail_as_the_resource_s_do(tables: tuple[Any, Any]) -> None:

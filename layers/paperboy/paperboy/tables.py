@@ -8,6 +8,8 @@ own client (boto3.dynamodb.transform), so values, conditions and answers are exa
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,29 +17,19 @@ from boto3.dynamodb.transform import TransformationInjector, copy_dynamodb_param
 
 
 class Table:
-    """The part of boto3's `Table` resource the stores use: its name, its client and its actions."""
+    """The part of boto3's `Table` resource the stores use: its name, its client and its actions
+    (each the client's operation of that name, on this table)."""
+
+    ACTIONS = frozenset({"get_item", "put_item", "update_item", "delete_item", "query", "scan"})
 
     def __init__(self, client: Any, name: str) -> None:
         self.name = name
         self.meta = SimpleNamespace(client=client)
 
-    def get_item(self, **request: Any) -> dict[str, Any]:
-        return self.meta.client.get_item(TableName=self.name, **request)
-
-    def put_item(self, **request: Any) -> dict[str, Any]:
-        return self.meta.client.put_item(TableName=self.name, **request)
-
-    def update_item(self, **request: Any) -> dict[str, Any]:
-        return self.meta.client.update_item(TableName=self.name, **request)
-
-    def delete_item(self, **request: Any) -> dict[str, Any]:
-        return self.meta.client.delete_item(TableName=self.name, **request)
-
-    def query(self, **request: Any) -> dict[str, Any]:
-        return self.meta.client.query(TableName=self.name, **request)
-
-    def scan(self, **request: Any) -> dict[str, Any]:
-        return self.meta.client.scan(TableName=self.name, **request)
+    def __getattr__(self, action: str) -> Callable[..., dict[str, Any]]:
+        if action not in self.ACTIONS:
+            raise AttributeError(f"a table has no action {action!r}")
+        return functools.partial(getattr(self.meta.client, action), TableName=self.name)
 
 
 class Tables:
