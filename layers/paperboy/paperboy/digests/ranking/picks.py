@@ -58,7 +58,7 @@ class Picks:
         reasons += [f"in {category}" for category, numbers in interests.categories if number in numbers]
         near = interests.near
         like = near.reason(number) if near is not None else None
-        if like is None:
+        if like is None and liked:
             like = liked_reason(liked, number, paper.id)
         if like is not None:
             reasons.append(like)
