@@ -22,6 +22,7 @@ from paperboy.readers.slots import SlotIndex
 from paperboy.readers.store import SubscriberStore
 from paperboy.readers.vectors import TopicVectorStore
 from paperboy.semantic.embedding import Embedder
+from paperboy.tables import Tables
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SUBSCRIBERS_TABLE = "paperboy-test-subscribers"
@@ -107,7 +108,8 @@ def template_table(logical_id: str, name: str) -> Any:
     boto3.client("dynamodb", region_name="us-east-1").create_table(
         TableName=name, **{key: properties[key] for key in keys if key in properties}
     )
-    return boto3.resource("dynamodb", region_name="us-east-1").Table(name)
+    # As the functions see it: on a client that speaks Python values (paperboy.tables), no resource.
+    return Tables(boto3.client("dynamodb", region_name="us-east-1")).table(name)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ TABLES = wiring.dynamodb()
 INBOX = wiring.inbox(SETTINGS, TABLES)
 S3 = boto3.client("s3", config=wiring.AWS_CONFIG)
 # A client of boto3's default session: powertools would otherwise start a session of its own, which
-# loads the SDK's files again. (Not the tables' client: the resource rewrites attribute values.)
+# loads the SDK's files again. (Not the tables' client: it rewrites attribute values, see paperboy.tables.)
 IDEMPOTENCY = DynamoDBPersistenceLayer(
     table_name=SETTINGS.idempotency_table, boto3_client=boto3.client("dynamodb", config=wiring.AWS_CONFIG)
 )

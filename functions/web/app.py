@@ -24,7 +24,7 @@ from paperboy.settings import Settings
 from paperboy.web import pages
 
 if TYPE_CHECKING:
-    from paperboy.mail import OptIn
+    from paperboy.mail import OptIn, Result
 
 logger = Logger()
 metrics = Metrics()
@@ -287,7 +287,6 @@ def subscribe_form() -> Response:
 @app.post("/subscribe")
 def subscribe() -> Response:
     # Imported by the form alone: page views (most requests, and every cold start by a link) skip them.
-    from paperboy import telemetry
     from paperboy.mail import Action
     from paperboy.papers import MAX_IDS, parse_ids
     from paperboy.readers import limits
@@ -308,6 +307,15 @@ def subscribe() -> Response:
     result = optin.start(address, ReaderSettings(), now, client=client)
     if papers.ids and result.action is Action.SUBSCRIBE_STARTED:
         optin.seed_likes(address, papers.ids, now)
+    return _subscribe_answer(result, address)
+
+
+def _subscribe_answer(result: Result, address: str) -> Response:
+    """The page after the form: a refusal the visitor can act on, else the same answer whatever
+    happened, since the page must not reveal who is subscribed."""
+    from paperboy import telemetry
+    from paperboy.mail import Action
+
     if result.action is Action.INVALID:
         return _html(
             pages.Page(
@@ -334,7 +342,6 @@ def subscribe() -> Response:
         )
         page.headers["Retry-After"] = str(result.retry_after)
         return page
-    # The same answer whatever happened: the page must not reveal who is subscribed.
     return _html(
         pages.Page(
             title="Check your inbox",

@@ -42,6 +42,8 @@ HEAVY = {
     "paperboy.digests.ranking": "ranking (and the stemmer)",
     "aws_lambda_powertools.utilities.idempotency": "once-per-message inbound mail",
     "aws_lambda_powertools.utilities.parameters": "nobody: the key is read with the default session",
+    # A boto3 resource's table (its model and classes): the tables are on a client (paperboy.tables).
+    "boto3.dynamodb.table": "nobody: no DynamoDB resource",
 }
 NEEDED = {
     "fetch_papers": set(),
@@ -59,7 +61,7 @@ NEEDED = {
 }
 # Beyond the floor, by package: the third-party packages each handler loads, and paperboy's own
 # (subpackages, or top-level modules). A new entry here is a cold-start cost someone chose.
-# Every handler: its settings, wiring, the DynamoDB resource and pydantic (its models).
+# Every handler: its settings, wiring, its tables' DynamoDB client and pydantic (its models).
 COMMON = {
     "pydantic",
     "pydantic_core",
@@ -69,6 +71,7 @@ COMMON = {
     "paperboy._exports",
     "paperboy.settings",
     "paperboy.wiring",
+    "paperboy.tables",
     "boto3.dynamodb",
     "aws_lambda_powertools.utilities.typing",
 }

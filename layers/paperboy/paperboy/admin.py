@@ -53,7 +53,7 @@ def settings_from_stack(stack_name: str) -> Settings:
     missing = sorted(set(OUTPUTS.values()) - set(values))
     if missing:
         raise AdminError(f"stack {stack_name} lacks outputs for {', '.join(missing)}")
-    return Settings.model_validate(values)
+    return Settings.from_env({name.upper(): value for name, value in values.items()})
 
 
 class Admin:

@@ -1,14 +1,35 @@
-"""Configuration, read once from the environment that template.yaml gives each function."""
+"""Configuration, read once from the environment that template.yaml gives each function.
+
+A frozen dataclass whose fields are converted by their declared types, not a pydantic model: every
+function builds it at import, and a model of this many fields costs a cold start several times what
+the conversion does (its schema is built in every fresh container)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Callable, Mapping
 from datetime import timedelta
+from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+
+def _categories(value: str) -> list[str]:
+    return [part.strip() for part in value.replace("+", ",").split(",") if part.strip()]
 
 
-class Settings(BaseModel):
+# Each field's declared type (a string: annotations are not evaluated) -> the conversion of its text.
+_CONVERSIONS: dict[str, Callable[[str], Any]] = {
+    "str": str,
+    "int": int,
+    "float": float,
+    "list[str]": _categories,
+}
+# Lower bounds a value must meet (a smaller one would break what the setting protects).
+_MINIMUM = {"claim_safe_age_minutes": 10}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
     """Every knob a function reads. Field names are the environment variables, lower-cased."""
 
     papers_table: str = ""
@@ -18,7 +39,7 @@ class Settings(BaseModel):
     # SES events that could not reach MailEvents (SNS redrive and Lambda's on-failure destination).
     mail_events_dlq_url: str = ""
     # A claimed digest with no SES event this old is released and sent again (see `claims`).
-    claim_safe_age_minutes: int = Field(default=60, ge=10)
+    claim_safe_age_minutes: int = 60
     mail_bucket: str = ""
     inbound_prefix: str = "inbound/"
     idempotency_table: str = ""
@@ -45,7 +66,7 @@ class Settings(BaseModel):
 
     hf_base_url: str = "https://huggingface.co"
     arxiv_base_url: str = "https://rss.arxiv.org"
-    arxiv_categories: list[str] = Field(default_factory=list)
+    arxiv_categories: list[str] = dataclasses.field(default_factory=list)
     # arXiv's search API, asked by InboundMail for papers a reader names (`like`, `me:`) while the
     # reader waits for the answer: a short timeout and one retry keep a reply within its timeout.
     arxiv_api_base_url: str = "https://export.arxiv.org"
@@ -62,13 +83,6 @@ class Settings(BaseModel):
     http_retries: int = 4
     http_backoff_seconds: float = 1.0
 
-    @field_validator("arxiv_categories", mode="before")
-    @classmethod
-    def _split_categories(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.replace("+", ",").split(",") if part.strip()]
-        return value
-
     @property
     def claim_safe_age(self) -> timedelta:
         return timedelta(minutes=self.claim_safe_age_minutes)
@@ -78,7 +92,21 @@ class Settings(BaseModel):
         return self.sender_address or f"digest@{self.mail_domain}"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        environ = dict(os.environ if environ is None else environ)
-        known = {name.upper(): name for name in cls.model_fields}
-        return cls.model_validate({known[key]: value for key, value in environ.items() if key in known})
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings the environment names (os.environ unless given); ValueError names a variable
+        whose value is not of its setting's type or is below its minimum."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            text = environ.get(field.name.upper())
+            if text is None:
+                continue
+            try:
+                value = _CONVERSIONS[str(field.type)](text)
+            except ValueError:
+                raise ValueError(f"{field.name.upper()}={text!r} is not a valid {field.type}") from None
+            least = _MINIMUM.get(field.name)
+            if least is not None and value < least:
+                raise ValueError(f"{field.name.upper()} must be at least {least}, not {text!r}")
+            values[field.name] = value
+        return cls(**values)

@@ -2,18 +2,19 @@
 
 Each factory imports what it builds: a handler pays at cold start only for the modules it uses
 (FetchPapers never loads the templates, the ranking or the mail code). Every client comes from
-boto3's default session, and the tables of one function share one DynamoDB resource: each new
-session or resource loads the SDK's endpoint and model files again (tens of ms of a cold start each).
+boto3's default session, and the tables of one function share one DynamoDB client (tables.py): each
+new session loads the SDK's endpoint and model files again (tens of ms of a cold start each).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
 
 from paperboy.settings import Settings
+from paperboy.tables import Table, Tables
 
 if TYPE_CHECKING:
     from paperboy.digests.ledger import DigestLedger
@@ -38,52 +39,52 @@ AWS_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 SES_CONFIG = Config(retries={"mode": "standard", "max_attempts": 1})
 
 
-def dynamodb() -> Any:
-    """The DynamoDB resource for every table of one function (pass it to each store it builds)."""
-    return boto3.resource("dynamodb", config=AWS_CONFIG)
+def dynamodb() -> Tables:
+    """Every table of one function, on one client (pass it to each store it builds)."""
+    return Tables(boto3.client("dynamodb", config=AWS_CONFIG))
 
 
-def paper_store(settings: Settings, tables: Any = None) -> PaperStore:
+def paper_store(settings: Settings, tables: Tables | None = None) -> PaperStore:
     from paperboy.papers.store import PaperStore
 
-    table = (tables or dynamodb()).Table(settings.papers_table)
+    table = (tables or dynamodb()).table(settings.papers_table)
     return PaperStore(table, retention_days=settings.paper_retention_days)
 
 
-def _subscribers_table(settings: Settings, tables: Any) -> Any:
-    return (tables or dynamodb()).Table(settings.subscribers_table)
+def _subscribers_table(settings: Settings, tables: Tables | None) -> Table:
+    return (tables or dynamodb()).table(settings.subscribers_table)
 
 
 # The subscribers table holds several aggregates, each with its own store (readers.table): a
-# function builds the ones it uses, on one DynamoDB resource when it uses more than one.
-def subscriber_store(settings: Settings, tables: Any = None) -> SubscriberStore:
+# function builds the ones it uses, on one DynamoDB client when it uses more than one.
+def subscriber_store(settings: Settings, tables: Tables | None = None) -> SubscriberStore:
     """Reader profiles and the address each one owns."""
     from paperboy.readers.store import SubscriberStore
 
     return SubscriberStore(_subscribers_table(settings, tables))
 
 
-def digest_ledger(settings: Settings, tables: Any = None) -> DigestLedger:
+def digest_ledger(settings: Settings, tables: Tables | None = None) -> DigestLedger:
     """The claim and outcome of every reader's period."""
     from paperboy.digests.ledger import DigestLedger
 
     return DigestLedger(_subscribers_table(settings, tables))
 
 
-def slot_index(settings: Settings, tables: Any = None) -> SlotIndex:
+def slot_index(settings: Settings, tables: Tables | None = None) -> SlotIndex:
     """Which slots hold readers and which readers a slot holds."""
     from paperboy.readers.slots import SlotIndex
 
     return SlotIndex(_subscribers_table(settings, tables))
 
 
-def topic_vector_store(settings: Settings, tables: Any = None) -> TopicVectorStore:
+def topic_vector_store(settings: Settings, tables: Tables | None = None) -> TopicVectorStore:
     from paperboy.readers.vectors import TopicVectorStore
 
     return TopicVectorStore(_subscribers_table(settings, tables))
 
 
-def inbound_records(settings: Settings, tables: Any = None) -> InboundRecords:
+def inbound_records(settings: Settings, tables: Tables | None = None) -> InboundRecords:
     """Commands waiting for confirmation, and the inbound messages already handled."""
     from paperboy.mail.inbound.records import InboundRecords
 
@@ -100,7 +101,7 @@ def http_client(settings: Settings) -> HttpClient:
     )
 
 
-def paper_lookup(settings: Settings, tables: Any = None) -> PaperLookup:
+def paper_lookup(settings: Settings, tables: Tables | None = None) -> PaperLookup:
     """arXiv's API for InboundMail: the sources' HTTP client with the reply's own budget (a reader
     waits; a rate limit's long Retry-After is not waited out, the reader is told to try later)."""
     from paperboy.papers.lookup import PaperLookup
@@ -159,7 +160,7 @@ def mailer(settings: Settings) -> Mailer:
     )
 
 
-def limiter(settings: Settings, tables: Any = None) -> Limiter:
+def limiter(settings: Settings, tables: Tables | None = None) -> Limiter:
     from paperboy.readers.limits import Limiter, Quotas
 
     quotas = Quotas(
@@ -173,7 +174,7 @@ def limiter(settings: Settings, tables: Any = None) -> Limiter:
 
 def optin(
     settings: Settings,
-    tables: Any = None,
+    tables: Tables | None = None,
     key_links: Links | None = None,
     store: SubscriberStore | None = None,
 ) -> OptIn:
@@ -200,7 +201,7 @@ def optin(
     )
 
 
-def inbox(settings: Settings, tables: Any = None, key_signer: Signer | None = None) -> Inbox:
+def inbox(settings: Settings, tables: Tables | None = None, key_signer: Signer | None = None) -> Inbox:
     from paperboy.mail.inbound.inbox import Inbox
 
     tables = tables or dynamodb()

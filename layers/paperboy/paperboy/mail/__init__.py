@@ -9,16 +9,16 @@ from paperboy._exports import lazy
 if TYPE_CHECKING:
     from paperboy.mail import events
     from paperboy.mail.addresses import normalised, readable
-    from paperboy.mail.notices import Action
+    from paperboy.mail.notices import Action, Result
     from paperboy.mail.optin import OptIn
 
-__all__ = ["Action", "OptIn", "events", "normalised", "readable"]
+__all__ = ["Action", "OptIn", "Result", "events", "normalised", "readable"]
 __getattr__, __dir__ = lazy(
     __name__,
     {
         "addresses": ("normalised", "readable"),
         "events": ("events",),
-        "notices": ("Action",),
+        "notices": ("Action", "Result"),
         "optin": ("OptIn",),
     },
 )

@@ -140,7 +140,7 @@ class PaperStore:
             request = {self._table.name: {"Keys": keys, **_COMPARED}}
             while request:
                 response = client.batch_get_item(RequestItems=request)
-                # The resource's client (un)marshals attribute values itself.
+                # The table's client (paperboy.tables) (un)marshals attribute values itself.
                 for row in response["Responses"].get(self._table.name, []):
                     rows[row["id"]] = row
                 request = response.get("UnprocessedKeys") or {}

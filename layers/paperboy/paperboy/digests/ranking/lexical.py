@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -17,57 +18,77 @@ TITLE_WEIGHT = 3
 KEYWORD_WEIGHT = 1
 
 
+def _bm25_postings(
+    frequencies: list[dict[str, float]], lengths: np.ndarray
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, float]]:
+    """BM25's per-(word, paper) weights, idf included (a query's score is then a sum of rows), and
+    each word's idf."""
+    count = len(frequencies)
+    average = float(lengths.mean()) if count else 1.0
+    norms = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(average, 1.0))
+    listed: dict[str, tuple[list[int], list[float]]] = {}
+    for number, counts in enumerate(frequencies):
+        for word, tf in counts.items():
+            where, weights = listed.setdefault(word, ([], []))
+            where.append(number)
+            weights.append(tf * (BM25_K1 + 1) / (tf + norms[number]))
+    postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    idf: dict[str, float] = {}
+    for word, (where, weights) in listed.items():
+        idf[word] = math.log(1.0 + (count - len(where) + 0.5) / (len(where) + 0.5))
+        postings[word] = (np.array(where, dtype=np.intp), np.array(weights) * idf[word])
+    return postings, idf
+
+
+class _Stemmed(NamedTuple):
+    """One paper's stems: weighted counts, each field's stems in order, weighted length, title words."""
+
+    counts: dict[str, float]
+    fields: list[str]
+    length: int
+    title_words: set[str]
+
+
+def _stemmed(paper: Paper) -> _Stemmed:
+    counts: dict[str, float] = {}
+    fields: list[str] = []
+    length = 0
+    title_words: set[str] = set()
+    weighted = (
+        (paper.title, TITLE_WEIGHT),
+        (paper.summary, 1),
+        # HF's AI summary restates the abstract in plainer words (absent from arXiv papers).
+        (paper.ai_summary, 1),
+        *((keyword, KEYWORD_WEIGHT) for keyword in paper.keywords),
+    )
+    for field, (text, weight) in enumerate(weighted):
+        sequence, joined = words(text)
+        for word in (*sequence, *joined):
+            counts[word] = counts.get(word, 0.0) + weight
+            if field == 0:
+                title_words.add(word)
+        length += weight * len(sequence)
+        fields.append(" ".join(sequence))
+    return _Stemmed(counts, fields, length, title_words)
+
+
 class LexicalIndex:
     """Every title, abstract and keyword list stemmed once (Snowball English) into BM25 postings."""
 
     def __init__(self, papers: Sequence[Paper]) -> None:
         count = len(papers)
         self.count = count
+        stemmed = [_stemmed(paper) for paper in papers]
         # Each paper's content stems as one spaced string, title then abstract then keywords, for
         # phrase lookups (exclusions, reasons, features): " speech recogn robust | ... ".
-        self.texts: list[str] = []
-        self.titles: list[str] = []
-        frequencies: list[dict[str, float]] = []
-        lengths = np.zeros(count, dtype=np.float64)
+        self.texts = [" " + " | ".join(paper.fields) + " " for paper in stemmed]
         in_title: dict[str, list[int]] = {}
-        for number, paper in enumerate(papers):
-            counts: dict[str, float] = {}
-            sequences: list[str] = []
-            for field, (text, weight) in enumerate(
-                (
-                    (paper.title, TITLE_WEIGHT),
-                    (paper.summary, 1),
-                    # HF's AI summary restates the abstract in plainer words (absent from arXiv papers).
-                    (paper.ai_summary, 1),
-                    *((keyword, KEYWORD_WEIGHT) for keyword in paper.keywords),
-                )
-            ):
-                sequence, joined = words(text)
-                for word in (*sequence, *joined):
-                    counts[word] = counts.get(word, 0.0) + weight
-                    if field == 0:
-                        in_title.setdefault(word, []).append(number)
-                lengths[number] += weight * len(sequence)
-                sequences.append(" ".join(sequence))
-            frequencies.append(counts)
-            self.texts.append(" " + " | ".join(sequences) + " ")
-            self.titles.append(" " + sequences[0] + " ")
-        average = float(lengths.mean()) if count else 1.0
-        norms = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(average, 1.0))
-        postings: dict[str, tuple[list[int], list[float]]] = {}
-        for number, counts in enumerate(frequencies):
-            for word, tf in counts.items():
-                where, weights = postings.setdefault(word, ([], []))
-                where.append(number)
-                weights.append(tf * (BM25_K1 + 1) / (tf + norms[number]))
-        # BM25's per-(word, paper) weights, idf included: a query's score is then a sum of rows.
-        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self.idf: dict[str, float] = {}
-        for word, (where, weights) in postings.items():
-            idf = math.log(1.0 + (count - len(where) + 0.5) / (len(where) + 0.5))
-            self.idf[word] = idf
-            self.postings[word] = (np.array(where, dtype=np.intp), np.array(weights) * idf)
-        self.in_title = {word: np.unique(np.array(found, dtype=np.intp)) for word, found in in_title.items()}
+        for number, paper in enumerate(stemmed):
+            for word in paper.title_words:
+                in_title.setdefault(word, []).append(number)
+        self.in_title = {word: np.array(found, dtype=np.intp) for word, found in in_title.items()}
+        lengths = np.array([paper.length for paper in stemmed], dtype=np.float64)
+        self.postings, self.idf = _bm25_postings([paper.counts for paper in stemmed], lengths)
         # What a word once in a title (and nowhere else) scores in an average-length paper.
         self._ideal_tf = TITLE_WEIGHT * (BM25_K1 + 1) / (TITLE_WEIGHT + BM25_K1)
         # The idf of a word no candidate uses.

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
+# Values kept per memo and index: the distinct topics, terms and authors of an hour's readers. Picks
+# and reasons recur per (paper, topic), hence four times as many of them.
+PER_INDEX = 4096
+
 
 class Memo[K: Hashable, V]:
     """Values computed once per key; emptied whole when full.
