@@ -208,7 +208,7 @@ def tree_rows(found: dict[str, learn.Example], score: Callable) -> dict[str, dic
             for topic, tree, lex in zip(example.topics, per_topic, lexical, strict=True)
         ]
     return {
-        f"trees, cut {cut} (fixed)": {
+        f"boosted trees + anchor terms, cut {cut} (fixed)": {
             pid: score(pid, _digest(probabilities[pid], found[pid].excluded, cut, 0.0)) for pid in found
         }
         for cut in TREE_CUTS
