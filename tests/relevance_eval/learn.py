@@ -54,6 +54,19 @@ class Example:
 Metrics = Callable[[list[int], str], dict[str, float]]
 
 
+@dataclass(frozen=True)
+class Columns:
+    """What a topic's table holds (`table`) and which of it each regression reads: the shipped
+    ranker's by default; `python -m relevance_eval.levers` appends candidate features."""
+
+    table: tuple[str, ...] = NAMES
+    semantic: tuple[str, ...] = NAMES
+    lexical: tuple[str, ...] = LEXICAL
+
+
+SHIPPED_COLUMNS = Columns()
+
+
 def _standardise(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = rows.mean(axis=0)
     scale = rows.std(axis=0)
@@ -78,9 +91,9 @@ def _logistic(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> tupl
 
 
 def _regression(
-    rows: np.ndarray, labels: np.ndarray, weights: np.ndarray, names: Sequence[str]
+    rows: np.ndarray, labels: np.ndarray, weights: np.ndarray, names: Sequence[str], table: Sequence[str]
 ) -> Regression:
-    columns = np.array([NAMES.index(name) for name in names], dtype=np.intp)
+    columns = np.array([table.index(name) for name in names], dtype=np.intp)
     chosen = rows[:, columns]
     mean, scale = _standardise(chosen)
     coefficients, bias = _logistic((chosen - mean) / scale, labels, weights)
@@ -107,12 +120,12 @@ def _rows(
     return np.vstack(tables), np.concatenate(labels), np.concatenate(weights)
 
 
-def _fit_regressions(examples: Sequence[Example]) -> tuple[Regression, Regression]:
+def _fit_regressions(examples: Sequence[Example], columns: Columns) -> tuple[Regression, Regression]:
     owner: dict[int, np.ndarray] | None = None
     semantic = lexical = None
     for _ in range(MIL_ROUNDS + 1):
-        semantic = _regression(*_rows(examples, owner, semantic_only=True), NAMES)
-        lexical = _regression(*_rows(examples, owner, semantic_only=False), LEXICAL)
+        semantic = _regression(*_rows(examples, owner, semantic_only=True), columns.semantic, columns.table)
+        lexical = _regression(*_rows(examples, owner, semantic_only=False), columns.lexical, columns.table)
         owner = {
             number: np.vstack([semantic.probability(t.table) for t in example.topics]).argmax(axis=0)
             for number, example in enumerate(examples)
@@ -145,9 +158,10 @@ def fit(
     average: Callable[[list[dict[str, float]]], dict[str, float]],
     count: int,
     provenance: str,
+    columns: Columns = SHIPPED_COLUMNS,
 ) -> FusionModel:
     """Weights and cut fitted on these profiles (`score` a profile's digest, `average` the means)."""
-    semantic, lexical = _fit_regressions(list(examples.values()))
+    semantic, lexical = _fit_regressions(list(examples.values()), columns)
     model = FusionModel(semantic=semantic, lexical=lexical, cut=0.5, provenance=provenance)
     probabilities = {pid: reader_probability(model, example) for pid, example in examples.items()}
 
@@ -163,6 +177,7 @@ def held_out(
     score: Callable[[str, list[int]], dict[str, float]],
     average: Callable[[list[dict[str, float]]], dict[str, float]],
     count: int,
+    columns: Columns = SHIPPED_COLUMNS,
 ) -> dict[str, FusionModel]:
     """Per profile, the model (weights and cut) fitted on every other profile."""
     return {
@@ -172,6 +187,7 @@ def held_out(
             average,
             count,
             provenance=f"fitted without {held}",
+            columns=columns,
         )
         for held in examples
     }
