@@ -60,7 +60,13 @@ class StackPool:
         while len(self._stacks) > self._kept:
             _, oldest = self._stacks.popitem(last=False)
             oldest.__exit__(None, None, None)
-        stack.resume(fixtures, log)
+        try:
+            stack.resume(fixtures, log)
+        except BaseException:
+            # Half resumed is no state to hand to the next test either.
+            del self._stacks[key]
+            stack.__exit__(None, None, None)
+            raise
         try:
             yield stack
         finally:
