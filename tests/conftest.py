@@ -15,6 +15,7 @@ from moto import mock_aws
 from samtranslator.yaml_helper import yaml_parse
 
 from local_stack.embeddings import local_model_dir
+from local_stack.pool import StackPool
 from local_stack.sources import SourceFixtures, SourceServer
 from local_stack.template import TEMPLATE
 from paperboy.digests.ledger import DigestLedger
@@ -138,3 +139,13 @@ def slots(subscribers_table: Any) -> SlotIndex:
 @pytest.fixture
 def topic_vectors(subscribers_table: Any) -> TopicVectorStore:
     return TopicVectorStore(subscribers_table)
+
+
+@pytest.fixture(scope="session")
+def stack_pool() -> Iterator[StackPool]:
+    """Local stacks built once per test process, handed to each test as a fresh stack would be."""
+    pool = StackPool()
+    try:
+        yield pool
+    finally:
+        pool.close()

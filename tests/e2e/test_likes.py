@@ -21,13 +21,15 @@ ADA = "ada@example.org"
 
 
 @pytest.fixture
-def stack():
+def stack(stack_pool):
     fixtures = SourceFixtures()
     fixtures.add_hf_directory(FIXTURES)
-    with LocalStack(
-        domain=DOMAIN, start=datetime(2026, 11, 23, 5, 0, tzinfo=UTC), fixtures=fixtures
+    with stack_pool.stack(
+        domain=DOMAIN,
+        start=datetime(2026, 11, 23, 5, 0, tzinfo=UTC),
+        fixtures=fixtures,
+        prepare=LocalStack.fetch,
     ) as running:
-        running.fetch()
         yield running
 
 

@@ -35,9 +35,11 @@ def utc(text: str) -> datetime:
 
 
 @pytest.fixture
-def stack():
+def stack(stack_pool):
     """A stack with no sources. (moto's state is process-wide: two stacks cannot overlap.)"""
-    with LocalStack(domain=DOMAIN, start=utc("2026-11-24T00:30:00Z"), fixtures=SourceFixtures()) as running:
+    with stack_pool.stack(
+        domain=DOMAIN, start=utc("2026-11-24T00:30:00Z"), fixtures=SourceFixtures()
+    ) as running:
         yield running
 
 
@@ -166,12 +168,12 @@ def test_parameters_passed_to_the_stack_reach_the_functions():
 
 
 # -- schedules -----------------------------------------------------------------------------------
-def test_advancing_a_day_fires_every_schedule_in_order_with_its_time(corpus, tmp_path):
+def test_advancing_a_day_fires_every_schedule_in_order_with_its_time(stack_pool, corpus, tmp_path):
     fixtures = SourceFixtures()
     for day in ("2026-11-23", "2026-11-24", "2026-11-25"):  # two papers a day keep 24 fetches quick
         fixtures.hf_days[day] = corpus.write(tmp_path, day, corpus.items(day)[:2])
     start = utc("2026-11-24T00:30:00Z")
-    with LocalStack(domain=DOMAIN, start=start, fixtures=fixtures) as running:
+    with stack_pool.stack(domain=DOMAIN, start=start, fixtures=fixtures) as running:
         firings = running.advance(schedules.parse_duration("PT24H"))
         invocations = list(running.invocations)
         requests = list(running.fixtures.requests)

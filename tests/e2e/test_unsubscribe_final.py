@@ -24,10 +24,10 @@ ADA = "ada@example.org"
 
 
 @pytest.fixture
-def stack():
+def stack(stack_pool):
     # No paper sources: these readers' mail is confirmations, welcomes and answers.
     start = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
-    with LocalStack(domain=DOMAIN, start=start, fixtures=SourceFixtures()) as running:
+    with stack_pool.stack(domain=DOMAIN, start=start, fixtures=SourceFixtures()) as running:
         yield running
 
 

@@ -17,7 +17,6 @@ from test_mail_events import bounce, complaint
 from local_stack import scenario
 from local_stack.links import mail_link
 from local_stack.sources import SourceFixtures
-from local_stack.stack import LocalStack
 from local_stack.template import TEMPLATE
 from paperboy.admin import Admin
 from paperboy.mail import events as mail_events
@@ -70,8 +69,8 @@ def test_the_sign_up_limits_count_one_mailbox_however_it_is_typed():
 
 
 @pytest.fixture
-def stack():
-    with LocalStack(domain=DOMAIN, start=START, fixtures=SourceFixtures()) as running:
+def stack(stack_pool):
+    with stack_pool.stack(domain=DOMAIN, start=START, fixtures=SourceFixtures()) as running:
         yield running
 
 
@@ -168,8 +167,8 @@ def test_the_form_refuses_paperboys_own_addresses(stack, ours):
     assert stack.mailbox.delivered == [] and readers(stack) == []
 
 
-def test_neither_form_nor_subscribe_mails_a_sender_address_on_another_domain():
-    with LocalStack(
+def test_neither_form_nor_subscribe_mails_a_sender_address_on_another_domain(stack_pool):
+    with stack_pool.stack(
         domain=DOMAIN,
         start=START,
         fixtures=SourceFixtures(),

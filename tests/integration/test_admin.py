@@ -21,16 +21,22 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "daily_papers"
 
 
 @pytest.fixture
-def stack():
+def stack(stack_pool):
     fixtures = SourceFixtures()
     fixtures.add_hf_directory(FIXTURES)
-    with LocalStack(
-        domain="papers.example.org", start=datetime(2026, 11, 23, 5, tzinfo=UTC), fixtures=fixtures
+    with stack_pool.stack(
+        domain="papers.example.org",
+        start=datetime(2026, 11, 23, 5, tzinfo=UTC),
+        fixtures=fixtures,
+        prepare=_papers_and_two_readers,
     ) as running:
-        running.fetch()
-        running.add_subscriber("ada@example.org", ReaderSettings(topics=("reinforcement learning",), count=3))
-        running.add_subscriber("bo@example.org", ReaderSettings())
         yield running
+
+
+def _papers_and_two_readers(stack):
+    stack.fetch()
+    stack.add_subscriber("ada@example.org", ReaderSettings(topics=("reinforcement learning",), count=3))
+    stack.add_subscriber("bo@example.org", ReaderSettings())
 
 
 @pytest.fixture

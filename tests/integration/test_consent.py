@@ -34,8 +34,8 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "daily_papers"
 
 
 @pytest.fixture
-def stack():
-    with LocalStack(domain=DOMAIN, start=START, fixtures=SourceFixtures()) as running:
+def stack(stack_pool):
+    with stack_pool.stack(domain=DOMAIN, start=START, fixtures=SourceFixtures()) as running:
         yield running
 
 
@@ -400,11 +400,10 @@ def test_a_pending_change_dies_with_an_unsubscribe(stack):
 
 # -- item 9: one Message-ID is applied once per sender -----------------------------------------------
 @pytest.fixture
-def papers_stack():
+def papers_stack(stack_pool):
     fixtures = SourceFixtures()
     fixtures.add_hf_directory(FIXTURES)
-    with LocalStack(domain=DOMAIN, start=START, fixtures=fixtures) as running:
-        running.fetch()
+    with stack_pool.stack(domain=DOMAIN, start=START, fixtures=fixtures, prepare=LocalStack.fetch) as running:
         yield running
 
 

@@ -31,11 +31,12 @@ def at(text: str) -> datetime:
 
 
 @pytest.fixture
-def stack(tmp_path):
+def stack(stack_pool):
     fixtures = SourceFixtures()
     fixtures.add_hf_directory(FIXTURES)
-    with LocalStack(domain="papers.example.org", start=at("2026-11-23T05:00"), fixtures=fixtures) as running:
-        running.fetch()
+    with stack_pool.stack(
+        domain="papers.example.org", start=at("2026-11-23T05:00"), fixtures=fixtures, prepare=LocalStack.fetch
+    ) as running:
         yield running
 
 

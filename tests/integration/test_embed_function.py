@@ -17,7 +17,6 @@ from samtranslator.yaml_helper import yaml_parse
 
 from local_stack import scenario
 from local_stack.sources import SourceFixtures
-from local_stack.stack import LocalStack
 from local_stack.streams import passes
 from local_stack.template import TEMPLATE
 from paperboy.papers.model import Paper
@@ -36,11 +35,11 @@ BODY = yaml_parse(TEMPLATE.read_text())
 
 # -- on the local stack: fetch, subscribe, change topics ---------------------------------------
 @pytest.fixture
-def stack(corpus, tmp_path):
+def stack(stack_pool, corpus, tmp_path):
     fixtures = SourceFixtures()
     for day in ("2026-11-22", "2026-11-23"):
         fixtures.hf_days[day] = corpus.write(tmp_path, day, corpus.items(day)[:6])
-    with LocalStack(
+    with stack_pool.stack(
         domain=DOMAIN, start=datetime(2026, 11, 23, 5, 0, tzinfo=UTC), fixtures=fixtures
     ) as running:
         yield running

@@ -16,6 +16,7 @@ import pytest
 from conftest import template_table
 from samtranslator.yaml_helper import yaml_parse
 
+from local_stack.pool import StackPool
 from local_stack.sources import Fault, SourceFixtures
 from local_stack.stack import LocalStack
 from local_stack.template import TEMPLATE
@@ -42,9 +43,9 @@ DEFAULT_RETRIES = 4
 
 @contextlib.contextmanager
 def running(
-    fixtures: SourceFixtures, *, start: datetime = TUESDAY, log: io.StringIO | None = None
+    pool: StackPool, fixtures: SourceFixtures, *, start: datetime = TUESDAY, log: io.StringIO | None = None
 ) -> Iterator[LocalStack]:
-    with LocalStack(domain=DOMAIN, start=start, fixtures=fixtures, log=log) as stack:
+    with pool.stack(domain=DOMAIN, start=start, fixtures=fixtures, log=log) as stack:
         function = stack.functions[FETCH]
         assert function.invocations == 0, "the environment is read at cold start"
         assert not set(FAST_HTTP) & set(function.environment), "the template sets these now: use it"
@@ -118,8 +119,8 @@ def metric_values(log: str, source: str) -> dict[str, float]:
 
 
 # -- a normal hour -------------------------------------------------------------------------------
-def test_a_fetch_stores_today_and_yesterday_with_their_upvotes(corpus):
-    with running(corpus_fixtures(corpus)) as stack:
+def test_a_fetch_stores_today_and_yesterday_with_their_upvotes(stack_pool, corpus):
+    with running(stack_pool, corpus_fixtures(corpus)) as stack:
         reports = run(stack)
         stored = rows(stack)
         for day in (TODAY, YESTERDAY):
@@ -151,8 +152,8 @@ def test_a_fetch_stores_today_and_yesterday_with_their_upvotes(corpus):
         assert some["expires_at"] == int((TUESDAY + timedelta(days=30)).timestamp())
 
 
-def test_a_repeated_fetch_creates_no_duplicates_and_moves_nothing(corpus, tmp_path):
-    with running(small_fixtures(corpus, tmp_path)) as stack:
+def test_a_repeated_fetch_creates_no_duplicates_and_moves_nothing(stack_pool, corpus, tmp_path):
+    with running(stack_pool, small_fixtures(corpus, tmp_path)) as stack:
         run(stack)
         before = rows(stack)
         stack.now += timedelta(hours=1)
@@ -162,8 +163,8 @@ def test_a_repeated_fetch_creates_no_duplicates_and_moves_nothing(corpus, tmp_pa
     assert after == before  # same ids, first_seen, day, expiry: no duplicate, nothing moved
 
 
-def test_a_refetch_updates_upvotes_comments_and_links_but_not_first_seen(corpus, tmp_path):
-    with running(small_fixtures(corpus, tmp_path)) as stack:
+def test_a_refetch_updates_upvotes_comments_and_links_but_not_first_seen(stack_pool, corpus, tmp_path):
+    with running(stack_pool, small_fixtures(corpus, tmp_path)) as stack:
         run(stack)
         first = rows(stack)
         changed = corpus.items(TODAY)[:4]
@@ -194,11 +195,11 @@ def test_a_refetch_updates_upvotes_comments_and_links_but_not_first_seen(corpus,
         assert after[paper_id]["expires_at"] == old["expires_at"]
 
 
-def test_arxiv_adds_categories_to_papers_hf_has_and_keeps_hf_votes(corpus, tmp_path):
+def test_arxiv_adds_categories_to_papers_hf_has_and_keeps_hf_votes(stack_pool, corpus, tmp_path):
     # HF's top four of the day include 2611.10053 and 2611.10004, which the feed lists too.
     fixtures = small_fixtures(corpus, tmp_path)
     fixtures.arxiv_feeds["*"] = TUESDAY_FEED
-    with running(fixtures) as stack:
+    with running(stack_pool, fixtures) as stack:
         reports = run(stack)
         stored = rows(stack)
         listed = [paper.id for paper in papers_of_day(stack, TODAY)]
@@ -224,13 +225,15 @@ def test_arxiv_adds_categories_to_papers_hf_has_and_keeps_hf_votes(corpus, tmp_p
     assert listed[:2] == ["2611.10053", "2611.10158"]  # HF's most upvoted still lead the day
 
 
-def test_a_paper_seen_on_arxiv_first_gets_hf_votes_later_and_keeps_its_categories(corpus, tmp_path):
+def test_a_paper_seen_on_arxiv_first_gets_hf_votes_later_and_keeps_its_categories(
+    stack_pool, corpus, tmp_path
+):
     fixtures = small_fixtures(corpus, tmp_path)
     fixtures.hf_days[TODAY] = corpus.write(
         tmp_path, TODAY, [e for e in corpus.items(TODAY) if e["paper"]["id"] == "2611.10004"]
     )
     fixtures.arxiv_feeds["*"] = TUESDAY_FEED
-    with running(fixtures) as stack:
+    with running(stack_pool, fixtures) as stack:
         # Hugging Face is down this hour (both days, every retry); arXiv answers.
         stack.fixtures.faults.extend(Fault(status=503) for _ in range(2 * (DEFAULT_RETRIES + 1)))
         reports = run(stack)
@@ -255,8 +258,8 @@ def test_a_paper_seen_on_arxiv_first_gets_hf_votes_later_and_keeps_its_categorie
     ],
     ids=["429", "500", "stall", "truncated-json"],
 )
-def test_a_fault_is_retried_and_the_papers_are_stored(corpus, tmp_path, fault):
-    with running(small_fixtures(corpus, tmp_path)) as stack:
+def test_a_fault_is_retried_and_the_papers_are_stored(stack_pool, corpus, tmp_path, fault):
+    with running(stack_pool, small_fixtures(corpus, tmp_path)) as stack:
         stack.fixtures.faults.append(fault)
         reports = run(stack)
         stored = rows(stack)
@@ -266,8 +269,8 @@ def test_a_fault_is_retried_and_the_papers_are_stored(corpus, tmp_path, fault):
     assert {row["day"] for row in stored.values()} == {TODAY, YESTERDAY}
 
 
-def test_several_faults_in_a_row_are_survived(corpus, tmp_path):
-    with running(small_fixtures(corpus, tmp_path)) as stack:
+def test_several_faults_in_a_row_are_survived(stack_pool, corpus, tmp_path):
+    with running(stack_pool, small_fixtures(corpus, tmp_path)) as stack:
         stack.fixtures.faults.extend(
             [
                 Fault(status=500),
@@ -281,9 +284,9 @@ def test_several_faults_in_a_row_are_survived(corpus, tmp_path):
     assert reports["hf_daily_papers"]["retried_requests"] == 4
 
 
-def test_a_total_outage_fails_the_invocation_and_loses_no_stored_paper(corpus, tmp_path):
+def test_a_total_outage_fails_the_invocation_and_loses_no_stored_paper(stack_pool, corpus, tmp_path):
     log = io.StringIO()
-    with running(small_fixtures(corpus, tmp_path), log=log) as stack:
+    with running(stack_pool, small_fixtures(corpus, tmp_path), log=log) as stack:
         run(stack)
         before = rows(stack)
         stack.now += timedelta(hours=1)
@@ -304,8 +307,8 @@ def test_a_total_outage_fails_the_invocation_and_loses_no_stored_paper(corpus, t
     assert metric_values(log.getvalue(), "arxiv")["PapersFailedListings"] == 1
 
 
-def test_one_unreadable_day_does_not_stop_the_other(corpus, tmp_path):
-    with running(small_fixtures(corpus, tmp_path)) as stack:
+def test_one_unreadable_day_does_not_stop_the_other(stack_pool, corpus, tmp_path):
+    with running(stack_pool, small_fixtures(corpus, tmp_path)) as stack:
         # Today's listing fails on every attempt; yesterday's is read.
         stack.fixtures.faults.extend(Fault(status=500) for _ in range(DEFAULT_RETRIES + 1))
         hf = run(stack)["hf_daily_papers"]
@@ -314,9 +317,9 @@ def test_one_unreadable_day_does_not_stop_the_other(corpus, tmp_path):
     assert days == {YESTERDAY}
 
 
-def test_an_empty_day_stores_nothing_and_deletes_nothing(corpus, tmp_path):
+def test_an_empty_day_stores_nothing_and_deletes_nothing(stack_pool, corpus, tmp_path):
     fixtures = small_fixtures(corpus, tmp_path)
-    with running(fixtures) as stack:
+    with running(stack_pool, fixtures) as stack:
         run(stack)
         before = rows(stack)
         # Saturday: Hugging Face lists nothing for today or yesterday, arXiv's feed has no items.
@@ -331,13 +334,13 @@ def test_an_empty_day_stores_nothing_and_deletes_nothing(corpus, tmp_path):
     assert after == before
 
 
-def test_malformed_items_are_skipped_and_the_rest_stored(corpus, tmp_path):
+def test_malformed_items_are_skipped_and_the_rest_stored(stack_pool, corpus, tmp_path):
     fixtures = small_fixtures(corpus, tmp_path)
     items = corpus.items(TODAY)[:4]
     items.insert(1, {"paper": {"id": "2611.99999", "title": ""}})
     items.insert(3, {"paper": {"id": "not an id", "title": "Broken"}})
     fixtures.hf_days[TODAY] = corpus.write(tmp_path / "broken", TODAY, items)
-    with running(fixtures) as stack:
+    with running(stack_pool, fixtures) as stack:
         hf = run(stack)["hf_daily_papers"]
         stored = rows(stack)
     assert (hf["fetched"], hf["skipped"], hf["new"]) == (8, 2, 8)
@@ -345,11 +348,11 @@ def test_malformed_items_are_skipped_and_the_rest_stored(corpus, tmp_path):
 
 
 # -- what an operator sees ------------------------------------------------------------------------
-def test_metrics_report_fetched_new_updated_and_skipped_per_source(corpus, tmp_path):
+def test_metrics_report_fetched_new_updated_and_skipped_per_source(stack_pool, corpus, tmp_path):
     fixtures = small_fixtures(corpus, tmp_path)
     fixtures.arxiv_feeds["*"] = TUESDAY_FEED
     log = io.StringIO()
-    with running(fixtures, log=log) as stack:
+    with running(stack_pool, fixtures, log=log) as stack:
         run(stack)
         first = log.getvalue()
         log.truncate(0)
@@ -386,9 +389,9 @@ def test_metrics_report_fetched_new_updated_and_skipped_per_source(corpus, tmp_p
     }
 
 
-def test_the_no_papers_alarm_watches_the_metric_fetch_papers_emits(corpus, tmp_path):
+def test_the_no_papers_alarm_watches_the_metric_fetch_papers_emits(stack_pool, corpus, tmp_path):
     log = io.StringIO()
-    with running(small_fixtures(corpus, tmp_path), log=log) as stack:
+    with running(stack_pool, small_fixtures(corpus, tmp_path), log=log) as stack:
         run(stack)
     alarm = yaml_parse(TEMPLATE.read_text())["Resources"]["NoPapersFetchedAlarm"]["Properties"]
     watched = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}

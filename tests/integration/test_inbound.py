@@ -25,12 +25,11 @@ DOMAIN = "papers.example.org"
 
 
 @pytest.fixture
-def stack():
+def stack(stack_pool):
     fixtures = SourceFixtures()
     fixtures.add_hf_directory(FIXTURES)
     start = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
-    with LocalStack(domain=DOMAIN, start=start, fixtures=fixtures) as running:
-        running.fetch()
+    with stack_pool.stack(domain=DOMAIN, start=start, fixtures=fixtures, prepare=LocalStack.fetch) as running:
         yield running
 
 
@@ -368,14 +367,17 @@ def hostile_reply(stack, tmp_path, raw, sender, verdicts=None):
 
 
 @pytest.mark.parametrize("shape", sorted(HOSTILE))
-def test_a_hostile_reply_from_the_reader_changes_nothing_and_gets_a_short_answer(tmp_path, shape):
+def test_a_hostile_reply_from_the_reader_changes_nothing_and_gets_a_short_answer(stack_pool, tmp_path, shape):
     log = io.StringIO()
     fixtures = SourceFixtures()
     fixtures.add_hf_directory(FIXTURES)
-    with LocalStack(
-        domain=DOMAIN, start=datetime(2026, 11, 23, 5, tzinfo=UTC), fixtures=fixtures, log=log
+    with stack_pool.stack(
+        domain=DOMAIN,
+        start=datetime(2026, 11, 23, 5, tzinfo=UTC),
+        fixtures=fixtures,
+        log=log,
+        prepare=LocalStack.fetch,
     ) as stack:
-        stack.fetch()
         stack.add_subscriber("ada@example.org", ReaderSettings())
         stack.advance(timedelta(hours=4))
         before = len(stack.mailbox.delivered)

@@ -462,16 +462,18 @@ def _declares_mail_events() -> bool:
 @pytest.mark.skipif(
     not _declares_mail_events(), reason="template.yaml does not declare MailEventsFunction yet"
 )
-def test_a_bounced_reader_gets_no_more_digests_on_the_local_stack():
+def test_a_bounced_reader_gets_no_more_digests_on_the_local_stack(stack_pool):
     from local_stack.sources import SourceFixtures
     from local_stack.stack import LocalStack
 
     fixtures = SourceFixtures()
     fixtures.add_hf_directory(Path(__file__).parents[1] / "fixtures" / "daily_papers")
-    with LocalStack(
-        domain="papers.example.org", start=datetime(2026, 11, 23, 5, 0, tzinfo=UTC), fixtures=fixtures
+    with stack_pool.stack(
+        domain="papers.example.org",
+        start=datetime(2026, 11, 23, 5, 0, tzinfo=UTC),
+        fixtures=fixtures,
+        prepare=LocalStack.fetch,
     ) as stack:
-        stack.fetch()
         stack.add_subscriber("gone@example.net", ReaderSettings())
         stack.advance(timedelta(hours=4))
         digests = [m for m in stack.mailbox.delivered if m.to == "gone@example.net" and m.kind == "digest"]

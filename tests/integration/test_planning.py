@@ -10,7 +10,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local_stack.sources import SourceFixtures
-from local_stack.stack import LocalStack
 from paperboy.digests.planning import (
     CATCH_UP_HOURS,
     DEEP_CATCH_UP_HOURS,
@@ -168,14 +167,16 @@ def test_a_reader_whose_write_died_after_marking_is_still_found_and_a_stale_mark
     )
 
 
-def test_a_day_of_the_schedule_invokes_plan_shard_only_for_occupied_slots(corpus, tmp_path) -> None:
+def test_a_day_of_the_schedule_invokes_plan_shard_only_for_occupied_slots(
+    stack_pool, corpus, tmp_path
+) -> None:
     """Three readers over a day of the local stack's schedule: PlanShard runs for their slots, by
     the hour's own run, the catch-up runs after it and the midnight look-back; not for every slot."""
     fixtures = SourceFixtures()
     for day in ("2026-11-23", "2026-11-24", "2026-11-25"):
         fixtures.hf_days[day] = corpus.write(tmp_path, day, corpus.items(day)[:2])
     start = datetime(2026, 11, 24, 0, 30, tzinfo=UTC)
-    with LocalStack(domain="papers.example.org", start=start, fixtures=fixtures) as stack:
+    with stack_pool.stack(domain="papers.example.org", start=start, fixtures=fixtures) as stack:
         readers = [
             stack.add_subscriber("ada@example.org", ReaderSettings(send_time=time(7, 0))),
             stack.add_subscriber(

@@ -108,6 +108,18 @@ class LocalFunction:
         spec.loader.exec_module(module)
         return module
 
+    @property
+    def loaded(self) -> bool:
+        return self._module is not None
+
+    def reset(self, *, cold_start: bool) -> None:
+        """Forget the module (its clients, caches and settings); `cold_start`: import it again now,
+        as a function that had already started would have been by the time a fresh stack is handed over."""
+        self._module = None
+        if cold_start:
+            with _INVOKE_LOCK, self._runtime():
+                self._module = self._load()
+
     def invoke(self, event: dict[str, Any]) -> Any:
         # One invocation at a time: the environment is process-wide (the web server has threads).
         with _INVOKE_LOCK, self._runtime():

@@ -6,6 +6,7 @@ next matching requests receive before the server answers normally again.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
@@ -58,6 +59,26 @@ class SourceFixtures:
     def add_hf_directory(self, directory: Path) -> None:
         for path in sorted(directory.glob("*.json")):
             self.hf_days[path.stem] = path
+
+    def copy(self) -> SourceFixtures:
+        """An independent copy (a lock of its own)."""
+        fixtures = SourceFixtures()
+        fixtures.assign(self)
+        return fixtures
+
+    def assign(self, other: SourceFixtures) -> None:
+        """Hold what `other` holds, in copies of its containers (this object's lock stays)."""
+        with self.lock:
+            self.hf_days = dict(other.hf_days)
+            self.arxiv_feeds = dict(other.arxiv_feeds)
+            self.arxiv_api = other.arxiv_api
+            self.faults = deque(copy.deepcopy(list(other.faults)))
+            self.requests = list(other.requests)
+
+    def fingerprint(self) -> str:
+        """What the server answers with, as text: equal fingerprints, equal answers."""
+        answers = (sorted(self.hf_days.items()), sorted(self.arxiv_feeds.items()), self.arxiv_api)
+        return repr((*answers, list(self.faults)))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -147,7 +168,13 @@ class SourceServer(LoopbackServer):
     """Serves `fixtures` on http://127.0.0.1:<free port> until `stop()`."""
 
     def __init__(self, fixtures: SourceFixtures) -> None:
-        super().__init__(type("FixtureHandler", (_Handler,), {"fixtures": fixtures}))
+        self._handler = type("FixtureHandler", (_Handler,), {"fixtures": fixtures})
+        super().__init__(self._handler)
+        self.fixtures = fixtures
+
+    def serve(self, fixtures: SourceFixtures) -> None:
+        """Answer from `fixtures` from now on."""
+        self._handler.fixtures = fixtures
         self.fixtures = fixtures
 
     @property

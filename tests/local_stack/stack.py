@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import json
 import os
 import re
@@ -27,6 +28,7 @@ from local_stack.lambdas import RUNTIME_ENVIRONMENT, LocalFunction, functions
 from local_stack.mailbox import Mailbox
 from local_stack.resources import create_all
 from local_stack.ses_events import SesEvents
+from local_stack.snapshot import MotoState
 from local_stack.sources import SourceFixtures, SourceServer
 from local_stack.streams import STREAM_TYPES, StreamMapping, lambda_record, passes
 from local_stack.template import Template
@@ -62,6 +64,33 @@ STATE_FIELDS = (
 )
 _FORM = re.compile(r'<form[^>]*method="post"[^>]*action="([^"]+)"', re.IGNORECASE)
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+
+
+# What a resumed stack takes back from its checkpoint (the rest is built once and never changes).
+_RESTORED = (
+    "now",
+    "strict",
+    "invocations",
+    "mailbox",
+    "faults",
+    "ses_events",
+    "streams",
+    "dead_letters",
+    "_last_inbound",
+    "crashes",
+    "failed_invocations",
+    "web_answers",
+    "last_page",
+)
+
+
+@dataclass(frozen=True)
+class _Checkpoint:
+    moto: MotoState
+    state: dict[str, Any]
+    fixtures: SourceFixtures | None
+    # Per function: invocations, whether it had started, its environment (tests may change it).
+    functions: dict[str, tuple[int, bool, dict[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -111,32 +140,25 @@ class LocalStack:
         # streams after every invocation, and a new client each time cost more than the calls.
         self._clients: dict[str, Any] = {}
         self._queue_urls: dict[str, str] = {}
+        self._patches = contextlib.ExitStack()
+        self._null: TextIO | None = None
 
     def __enter__(self) -> Self:
-        self._exit.enter_context(_environment({**RUNTIME_ENVIRONMENT, "AWS_DEFAULT_REGION": REGION}))
-        self._exit.enter_context(mock_aws())
-        self._exit.enter_context(linear_moto())
-        log = self._log or self._exit.enter_context(Path(os.devnull).open("w"))
+        self._activate()
+        log = self._log or self._devnull()
         self._function_log = log
-        self.mailbox.install()
-        # Before the fault injector: a handler that dies right after SES accepted its mail does
-        # not stop SES from publishing the mail's events.
-        self.ses_events.install(lambda: self.now)
-        self.faults.install()
-        # The Embed function's model: the local model files, with vectors cached on disk.
-        self._exit.enter_context(embeddings.installed())
         # The stack's own calls (queue delivery, fixtures, state) go through a session of their own:
         # injected faults and counted calls are the handlers' alone.
         self.aws = boto3.Session()
-        sources = SourceServer(self.fixtures).start()
-        self._exit.callback(sources.stop)
+        self._sources = SourceServer(self.fixtures).start()
+        self._exit.callback(self._sources.stop)
         self.template = Template.load(
             {
                 "MailDomain": self.domain,
                 "AlarmEmail": f"operator@{self.domain}",
-                "HuggingFaceBaseUrl": sources.url,
-                "ArxivBaseUrl": sources.url,
-                "ArxivApiBaseUrl": sources.url,
+                "HuggingFaceBaseUrl": self._sources.url,
+                "ArxivBaseUrl": self._sources.url,
+                "ArxivApiBaseUrl": self._sources.url,
                 # moto never throttles and a local run must not crawl: pace as a large account would.
                 "SesMaxSendRate": "10000",
                 **self._parameters,
@@ -150,7 +172,6 @@ class LocalStack:
                 self.template.function_urls[logical] = server.url
         self.skipped_resources = create_all(self.template)
         self.ses_events.template = self.template
-        self._exit.enter_context(iam.stack_template(self.template))
         self.functions = functions(self.template, log)
         self.streams = [
             StreamMapping.of(logical, self.template.resolve(event["Properties"]))
@@ -158,14 +179,86 @@ class LocalStack:
             for event in function.events.values()
             if event.get("Type") in STREAM_TYPES
         ]
-        clock.use(lambda: self.now)
-        self._exit.callback(clock.reset)
+        self._attach()
         return self
+
+    def _activate(self) -> None:
+        """The process-wide part of a running stack: moto, the runtime environment, the hooks on
+        boto3's default session; left again by `suspend` or on exit."""
+        self._patches = contextlib.ExitStack()
+        self._patches.enter_context(_environment({**RUNTIME_ENVIRONMENT, "AWS_DEFAULT_REGION": REGION}))
+        self._patches.enter_context(mock_aws())
+        self._patches.enter_context(linear_moto())
+        self.mailbox.install()
+        # Before the fault injector: a handler that dies right after SES accepted its mail does
+        # not stop SES from publishing the mail's events.
+        self.ses_events.install(lambda: self.now)
+        self.faults.install()
+        # The Embed function's model: the local model files, with vectors cached on disk.
+        self._patches.enter_context(embeddings.installed())
+
+    def _attach(self) -> None:
+        """The calls made from now on are this stack's, at this stack's time."""
+        self._patches.enter_context(iam.stack_template(self.template))
+        clock.use(lambda: self.now)
+        self._patches.callback(clock.reset)
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
+        self._patches.close()
         self._exit.close()
+
+    # -- a stack kept across tests (local_stack.pool) ----------------------------------------
+    def checkpoint(self, *, fixtures: bool = True) -> None:
+        """Remember everything this stack holds now, for `resume` to return to; `fixtures`: the
+        fixtures too (else each `resume` serves the ones it is given, as they are)."""
+        self._checkpoint = _Checkpoint(
+            moto=MotoState.take(),
+            state=self._copy_state({name: getattr(self, name) for name in _RESTORED}),
+            fixtures=self.fixtures.copy() if fixtures else None,
+            functions={
+                name: (f.invocations, f.loaded, dict(f.environment)) for name, f in self.functions.items()
+            },
+        )
+
+    def suspend(self) -> None:
+        """Leave moto, the environment, the hooks and the clock as they were before the stack ran;
+        the servers and the parsed template stay for `resume`."""
+        self._patches.close()
+
+    def resume(self, fixtures: SourceFixtures, log: TextIO | None = None) -> None:
+        """Run again exactly as at `checkpoint`: every table, queue, bucket and sent mail, the clock,
+        the mailbox, faults and counters as they were then; `fixtures` (the test's own object) served,
+        made to hold what the checkpoint's held if it kept them; functions that had started start
+        cold again."""
+        saved = self._checkpoint
+        # Before the hooks are installed: they belong to the restored mailbox, faults and events.
+        restored = self._copy_state(saved.state)
+        for name, value in restored.items():
+            setattr(self, name, value)
+        if saved.fixtures is not None:
+            fixtures.assign(saved.fixtures)
+        self.fixtures = fixtures
+        self._sources.serve(fixtures)
+        self._function_log = log or self._devnull()
+        self._activate()
+        saved.moto.put_back()
+        self._attach()
+        for name, function in self.functions.items():
+            function.invocations, loaded, environment = saved.functions[name]
+            function.environment = dict(environment)
+            function.log = self._function_log
+            function.reset(cold_start=loaded)
+
+    def _copy_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        # The template is built once and shared (SES events resolve topics through it).
+        return copy.deepcopy(state, {id(self.template): self.template})
+
+    def _devnull(self) -> TextIO:
+        if self._null is None:
+            self._null = self._exit.enter_context(Path(os.devnull).open("w"))  # noqa: SIM115 (closed on exit)
+        return self._null
 
     def client(self, service: str) -> Any:
         """The stack's own client of `service` (not the handlers': faults and recordings skip it)."""
