@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from relevance_eval import evaluate
@@ -21,8 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     report = evaluate.run(evaluate.Labelled.load(arguments.profiles), fit=arguments.fit)
     print(evaluate.table(report, per_profile=arguments.per_profile))
     if arguments.json:
-        with open(arguments.json, "w") as handle:  # noqa: PTH123 - a CLI path
-            handle.write(json.dumps(report, indent=2) + "\n")
+        evaluate.save(report, arguments.json)
     goals = evaluate.goals(report)
     print()
     for name, met in goals.items():

@@ -455,6 +455,11 @@ def run(labelled: Labelled, *, fit: bool = False) -> dict[str, Any]:
     return report
 
 
+def save(report: dict[str, Any], path: str) -> None:
+    """The figures as JSON, for the operator's records (`--json FILE`)."""
+    Path(path).write_text(json.dumps(report, indent=2) + "\n")
+
+
 def _line(name: str, m: dict[str, float]) -> str:
     return (
         f"{name:<30} {int(m.get('profiles', 1)):>4d} {m['p@5']:>6.3f} {m['ndcg@10']:>8.3f}"

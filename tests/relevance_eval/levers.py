@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -253,8 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     report = run(trees=arguments.trees)
     print(table(report))
     if arguments.json:
-        with open(arguments.json, "w") as handle:  # noqa: PTH123 - a CLI path
-            handle.write(json.dumps(report, indent=2) + "\n")
+        evaluate.save(report, arguments.json)
     return 0
 
 

@@ -10,7 +10,6 @@ sentence vectors.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -86,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{m['precision']:8.3f} {m['length']:8.1f} {m['empty']:8.0f}"
         )
     if arguments.json:
-        with open(arguments.json, "w") as handle:  # noqa: PTH123 - a CLI path
-            handle.write(json.dumps(report, indent=2) + "\n")
+        evaluate.save(report, arguments.json)
     return 0
 
 
