@@ -13,9 +13,11 @@ import pytest
 import test_large_replies as large_replies
 from test_fetch_papers import metrics
 
-from local_stack import scenario
+from local_stack import iam, scenario
 from local_stack.sources import SourceFixtures
 from local_stack.stack import LocalStack
+from paperboy.mail.inbound.catalogue import save_settings
+from paperboy.mail.inbound.commands import parse_commands
 from paperboy.papers.store import PaperStore
 from paperboy.readers.model import ReaderSettings, Status
 from paperboy.semantic import vectors
@@ -88,6 +90,35 @@ def test_settings_change_by_reply_is_acknowledged_with_the_settings_in_force(sta
     assert ack.kind == "ack"
     text = ack.part("plain")
     assert "reinforcement learning" in text and "07:30" in text
+
+
+def test_a_settings_reply_reads_the_reader_once_and_acknowledges_what_it_saved(stack):
+    subscribe(stack, "ada@example.org")
+    with iam.recording() as recording:
+        reply(stack, **{"from": "ada@example.org", "text": "count 4\ntrending off"})
+    reads = [
+        (call.api, count)
+        for call, count in recording.calls.items()
+        if call.function == "InboundMailFunction" and call.api == "dynamodb.GetItem"
+    ]
+    # The token's check reads the profile; the save and the answer use that copy, not new reads.
+    assert sum(count for _, count in reads) == 1
+    ada = reader(stack, "ada@example.org")
+    assert ada.settings.count == 4 and not ada.settings.trending
+    ack = stack.mailbox.delivered[-1]
+    assert ack.kind == "ack" and "4 papers" in ack.part("plain")
+
+
+def test_a_reply_whose_profile_changed_meanwhile_is_saved_on_the_stored_copy(stack):
+    subscribe(stack, "ada@example.org")
+    ada = reader(stack, "ada@example.org")
+    # Another writer (a digest, the web page) saved the profile after this message read it.
+    stack.subscribers.save(ada.model_copy(update={"settings": ada.settings.model_copy(update={"count": 7})}))
+    commands = parse_commands("trending off", today=stack.now.date()).commands
+    saved = save_settings(stack.subscribers, ada.id, commands, stack.now, read=ada)
+    # The stale copy's write is refused and the change is made again on the stored reader.
+    assert saved.settings.count == 7 and not saved.settings.trending
+    assert reader(stack, "ada@example.org") == saved
 
 
 def test_a_forwarded_digest_answered_by_a_stranger_changes_nothing_for_its_owner(stack):

@@ -119,10 +119,12 @@ class Notices:
         echo: bool = False,
         subject: str | None = None,
         listed: list[str] | None = None,
+        stored: Subscriber | None = None,
     ) -> str:
-        """Send a notice to the reader as stored now. Only with `echo` (a verified sender) may its
-        subject quote the message's; `message` threads the answer (In-Reply-To, References)."""
-        current = self.store.get(reader.id) or reader
+        """Send a notice to the reader as stored now (`stored`, when the caller has it, or read).
+        Only with `echo` (a verified sender) may its subject quote the message's; `message` threads
+        the answer (In-Reply-To, References)."""
+        current = stored or self.store.get(reader.id) or reader
         view = NoticeView(
             subject=subject or _subject(kind, message if echo else None),
             paragraphs=_paragraphs(paragraphs, changes, not_understood, listed),

@@ -63,11 +63,19 @@ def reader_for_token(
 
 
 def change(
-    store: SubscriberStore, subscriber_id: str, edit: Callable[[Subscriber], Subscriber]
+    store: SubscriberStore,
+    subscriber_id: str,
+    edit: Callable[[Subscriber], Subscriber],
+    *,
+    read: Subscriber | None = None,
 ) -> Subscriber:
-    """Apply `edit` to the current reader and save, retrying on concurrent writes."""
-    for _ in range(_ATTEMPTS):
-        reader = store.get(subscriber_id)
+    """Apply `edit` to the current reader and save, retrying on concurrent writes.
+
+    `read`: the reader as the caller has just read it. The first attempt edits that copy instead of
+    reading again; the save is conditional on its version, so a copy someone wrote since is refused
+    and the next attempt reads the stored one."""
+    for attempt in range(_ATTEMPTS):
+        reader = read if attempt == 0 and read is not None else store.get(subscriber_id)
         if reader is None:
             raise LookupError(subscriber_id)
         edited = edit(reader)

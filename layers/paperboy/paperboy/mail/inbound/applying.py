@@ -68,25 +68,39 @@ class Applier:
             now=now,
             lookup=self.lookup,
         )
+        acted = False
         for command in commands:
             act = CATALOGUE[command.kind].act
             if act is not None:
                 act(applying, command)
+                acted = True
             if applying.unsubscribed:
                 return self._goodbye(reader, message, echo=echo)
+        # Until an effect has written, the reader read for this message is the stored one: neither
+        # the settings' save nor the answer needs to read it again.
+        stored = None if acted else reader
         settings_commands = settings_of(commands)
         if settings_commands:
             _, described = apply(reader.settings, settings_commands)
-            save_settings(self.store, reader.id, settings_commands, now)
+            saved = save_settings(self.store, reader.id, settings_commands, now, read=stored)
+            stored = None if acted else saved
             applying.changes.extend(described)
-        return self._answer(applying, not_understood if echo else [], echo=echo)
+        return self._answer(applying, not_understood if echo else [], echo=echo, stored=stored)
 
-    def _answer(self, applying: Applying, not_understood: list[str], *, echo: bool) -> Result:
+    def _answer(
+        self, applying: Applying, not_understood: list[str], *, echo: bool, stored: Subscriber | None
+    ) -> Result:
         reader, message, changes = applying.reader, applying.message, applying.changes
         listed = applying.listed
         if not changes and not listed and not applying.show_settings and not applying.show_help:
             mail = self.notices.send(
-                reader, "help", message, echo=echo, not_understood=not_understood, with_help=True
+                reader,
+                "help",
+                message,
+                echo=echo,
+                not_understood=not_understood,
+                with_help=True,
+                stored=stored,
             )
             return Result(action=Action.HELP, mails=[mail])
         mail = self.notices.send(
@@ -94,6 +108,7 @@ class Applier:
             "help" if applying.show_help and not changes else "ack",
             message,
             echo=echo,
+            stored=stored,
             changes=changes,
             listed=listed,
             not_understood=[line for line in not_understood if not _PLEASANTRY.match(line)],

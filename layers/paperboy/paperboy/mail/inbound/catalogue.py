@@ -511,16 +511,21 @@ def apply(settings: ReaderSettings, commands: list[Command]) -> tuple[ReaderSett
 
 
 def save_settings(
-    store: SubscriberStore, reader_id: str, commands: list[Command], now: datetime
+    store: SubscriberStore,
+    reader_id: str,
+    commands: list[Command],
+    now: datetime,
+    *,
+    read: Subscriber | None = None,
 ) -> Subscriber:
     """The stored reader with the settings commands applied (and rescheduled for them), retried on
-    concurrent writes."""
+    concurrent writes. `read`: the reader as just read, if the caller has it (lifecycle.change)."""
 
     def edit(current: Subscriber) -> Subscriber:
         settings, _ = apply(current.settings, commands)
         return lifecycle.rescheduled(current.model_copy(update={"settings": settings}), now)
 
-    return lifecycle.change(store, reader_id, edit)
+    return lifecycle.change(store, reader_id, edit, read=read)
 
 
 def settings_summary(settings: ReaderSettings) -> list[str]:
