@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from paperboy.digests.claims import SAFE_AGE, sweep
 from paperboy.digests.ledger import DigestLedger, DigestRecord, DigestStatus
@@ -12,7 +13,7 @@ from paperboy.digests.planning import DigestJob
 from paperboy.mail import events as mail_events
 from paperboy.mail.events import Action, Signal
 from paperboy.readers.model import ReaderSettings, Status, Subscriber
-from paperboy.readers.schedule import next_due
+from paperboy.readers.schedule import next_due, shard_of
 from paperboy.readers.store import SubscriberStore
 
 CLAIMED = datetime(2026, 11, 23, 8, 0, 5, tzinfo=UTC)
@@ -158,3 +159,26 @@ def test_sends_of_other_mail_are_not_claims(store: SubscriberStore, ledger: Dige
     event["mail"]["tags"] = {"kind": ["confirm"]}
     [outcome] = mail_events.handle(store, ledger, json.dumps(event), CLAIMED)
     assert outcome.action is Action.IGNORED
+
+
+def test_the_hourly_sweep_reads_every_shard_s_open_claims_in_one_request(
+    store: SubscriberStore, ledger: DigestLedger
+) -> None:
+    readers = [_reader(store, number) for number in range(1, 25)]
+    for reader in readers:
+        _claim(ledger, reader)
+    assert len({shard_of(reader.id) for reader in readers}) > 1
+    reads: list[str] = []
+
+    def count(model: Any, **_: Any) -> None:
+        if model.name in ("Query", "Scan"):
+            reads.append(model.name)
+
+    events = ledger._table.meta.client.meta.events
+    events.register("before-call.dynamodb", count)
+    try:
+        report, queued = _sweep(ledger, store, CLAIMED + SAFE_AGE / 2)
+    finally:
+        events.unregister("before-call.dynamodb", count)
+    assert report.open_claims == len(readers) and queued == []
+    assert reads == ["Scan"]
