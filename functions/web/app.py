@@ -12,16 +12,17 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
 
 from paperboy import clock, wiring
 from paperboy.readers import Purpose, ReaderSettings, Status, Subscriber, pending_expiry
 from paperboy.readers import lifecycle as subscriptions
 from paperboy.settings import Settings
 from paperboy.web import pages
+from paperboy.web.routes import Routes
 
 if TYPE_CHECKING:
     from paperboy.mail import OptIn, Result
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
-app = LambdaFunctionUrlResolver()
+routes = Routes()
 SETTINGS = Settings.from_env()
 TABLES = wiring.dynamodb()
 STORE = wiring.subscriber_store(SETTINGS, TABLES)
@@ -48,13 +49,36 @@ HEADERS = {
 }
 
 
+# A Function URL answer (payload format 2.0).
+Response = dict[str, Any]
+
+
+class _Http(BaseModel):
+    method: str
+    source_ip: str = Field(alias="sourceIp")
+
+
+class _RequestContext(BaseModel):
+    http: _Http
+
+
+class Request(BaseModel):
+    """What the pages use of a Function URL request (payload format 2.0; header names lower case)."""
+
+    path: str = Field(alias="rawPath")
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = None
+    is_base64_encoded: bool = Field(default=False, alias="isBase64Encoded")
+    context: _RequestContext = Field(alias="requestContext")
+
+
 def _html(page: pages.Page) -> Response:
-    return Response(
-        status_code=page.status,
-        content_type="text/html; charset=utf-8",
-        body=pages.render(page),
-        headers=HEADERS,
-    )
+    return {
+        "statusCode": page.status,
+        "headers": {"Content-Type": "text/html; charset=utf-8", **HEADERS},
+        "body": pages.render(page),
+        "isBase64Encoded": False,
+    }
 
 
 INVALID_LINK = pages.Page(
@@ -110,8 +134,8 @@ def _unsubscribed_page(reader: Subscriber, now: datetime) -> pages.Page:
     )
 
 
-@app.get("/unsubscribe/<token>")
-def unsubscribe_page(token: str) -> Response:
+@routes.get("/unsubscribe/<token>")
+def unsubscribe_page(request: Request, token: str) -> Response:
     holder = subscriptions.token_holder(STORE, SIGNER, Purpose.UNSUBSCRIBE, token, clock.now())
     if holder is not None and holder.reader.status in (Status.UNSUBSCRIBED, Status.SUPPRESSED):
         return _html(ALREADY_UNSUBSCRIBED)
@@ -126,8 +150,8 @@ def unsubscribe_page(token: str) -> Response:
     )
 
 
-@app.post("/unsubscribe/<token>")
-def unsubscribe(token: str) -> Response:
+@routes.post("/unsubscribe/<token>")
+def unsubscribe(request: Request, token: str) -> Response:
     """RFC 8058 one-click (the mail client's button) and the page's button: no redirect, no cookies.
     Idempotent: a repeated POST (its token now revoked) answers the same without an undo."""
     now = clock.now()
@@ -141,8 +165,8 @@ def unsubscribe(token: str) -> Response:
     return _html(_unsubscribed_page(reader, now))
 
 
-@app.post("/resubscribe/<token>")
-def resubscribe(token: str) -> Response:
+@routes.post("/resubscribe/<token>")
+def resubscribe(request: Request, token: str) -> Response:
     """The undo button of the unsubscribe page: its own token, valid once and for a day."""
     now = clock.now()
     holder = subscriptions.token_holder(STORE, SIGNER, Purpose.UNDO, token, now)
@@ -192,27 +216,21 @@ class BadRequest(Exception):
         self.page = page
 
 
-@app.exception_handler(BadRequest)
-def bad_request(error: BadRequest) -> Response:
-    return _html(error.page)
-
-
 def _refusal(status: int, title: str) -> BadRequest:
     return BadRequest(
         pages.Page(title=title, paragraphs=["Please go back and use the form on the page."], status=status)
     )
 
 
-def _form() -> dict[str, str]:
+def _form(request: Request) -> dict[str, str]:
     """The posted form's fields (the first value of each): a URL-encoded body of at most
     MAX_FORM_BYTES and MAX_FORM_FIELDS fields, UTF-8 throughout, else BadRequest."""
-    event = app.current_event
-    content_type = (event.headers.get("content-type") or FORM_TYPE).split(";")[0].strip().lower()
+    content_type = (request.headers.get("content-type") or FORM_TYPE).split(";")[0].strip().lower()
     if content_type != FORM_TYPE:
         raise _refusal(415, "This form takes only what a browser sends")
-    body = event.body or ""
+    body = request.body or ""
     try:
-        raw = base64.b64decode(body, validate=True) if event.is_base64_encoded else body.encode()
+        raw = base64.b64decode(body, validate=True) if request.is_base64_encoded else body.encode()
     except (binascii.Error, UnicodeError):
         raise _refusal(400, "That request could not be read") from None
     if len(raw) > MAX_FORM_BYTES:
@@ -235,8 +253,8 @@ def _confirmable(token: str, now: datetime) -> Subscriber | pages.Page:
     return holder.reader
 
 
-@app.get("/confirm/<token>")
-def confirm_page(token: str) -> Response:
+@routes.get("/confirm/<token>")
+def confirm_page(request: Request, token: str) -> Response:
     reader = _confirmable(token, clock.now())
     if isinstance(reader, pages.Page):
         return _html(reader)
@@ -251,8 +269,8 @@ def confirm_page(token: str) -> Response:
     )
 
 
-@app.post("/confirm/<token>")
-def confirm(token: str) -> Response:
+@routes.post("/confirm/<token>")
+def confirm(request: Request, token: str) -> Response:
     now = clock.now()
     reader = _confirmable(token, now)
     if isinstance(reader, pages.Page):
@@ -271,8 +289,8 @@ def confirm(token: str) -> Response:
     )
 
 
-@app.get("/subscribe")
-def subscribe_form() -> Response:
+@routes.get("/subscribe")
+def subscribe_form(request: Request) -> Response:
     return _html(
         pages.Page(
             title="Get trending ML papers by email",
@@ -284,14 +302,14 @@ def subscribe_form() -> Response:
     )
 
 
-@app.post("/subscribe")
-def subscribe() -> Response:
+@routes.post("/subscribe")
+def subscribe(request: Request) -> Response:
     # Imported by the form alone: page views (most requests, and every cold start by a link) skip them.
     from paperboy.mail import Action
     from paperboy.papers import MAX_IDS, parse_ids
     from paperboy.readers import limits
 
-    form = _form()
+    form = _form(request)
     address = form.get("email", "").strip()
     papers = parse_ids(form.get("papers", ""))
     if papers.refused or len(papers.ids) > MAX_IDS:
@@ -302,7 +320,7 @@ def subscribe() -> Response:
             else f"At most {MAX_IDS} papers, please."
         )
         return _html(pages.Page(title="Those papers could not be read", paragraphs=[why], status=400))
-    client = limits.ip_client(app.current_event.request_context.http.source_ip)
+    client = limits.ip_client(request.context.http.source_ip)
     optin, now = _optin(), clock.now()
     result = optin.start(address, ReaderSettings(), now, client=client)
     if papers.ids and result.action is Action.SUBSCRIBE_STARTED:
@@ -340,7 +358,7 @@ def _subscribe_answer(result: Result, address: str) -> Response:
                 status=429,
             )
         )
-        page.headers["Retry-After"] = str(result.retry_after)
+        page["headers"]["Retry-After"] = str(result.retry_after)
         return page
     return _html(
         pages.Page(
@@ -353,9 +371,7 @@ def _subscribe_answer(result: Result, address: str) -> Response:
     )
 
 
-@app.not_found
-def not_found(_: Exception) -> Response:
-    return _html(pages.Page(title="Nothing here", paragraphs=["Paperboy lives in your inbox."], status=404))
+NOT_FOUND = pages.Page(title="Nothing here", paragraphs=["Paperboy lives in your inbox."], status=404)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL, log_event=False)
@@ -364,4 +380,12 @@ def not_found(_: Exception) -> Response:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Every request counts, so a page view alone is a data point too (and no empty-metrics warning).
     metrics.add_metric(name="WebRequests", unit=MetricUnit.Count, value=1)
-    return app.resolve(event, context)
+    request = Request.model_validate(event)
+    found = routes.match(request.context.http.method, request.path)
+    if found is None:
+        return _html(NOT_FOUND)
+    answer, parameters = found
+    try:
+        return answer(request, **parameters)
+    except BadRequest as refused:
+        return _html(refused.page)

@@ -86,12 +86,10 @@ PACKAGES = {
     "plan_shard": BATCH | {"paperboy.digests", "paperboy.readers"},
     # The digest ledger (claims noted from SES's events): digests.ledger alone, never the ranking.
     "mail_events": {"paperboy.clock", "paperboy.digests", "paperboy.mail", "paperboy.readers"},
-    "web": UTILITY
-    | TEMPLATES
+    # Its own routes (paperboy.web.routes): powertools' event handler loads every resolver it has.
+    "web": TEMPLATES
     | {
-        "aws_lambda_powertools.event_handler",
         "aws_lambda_powertools.logging",
-        "aws_lambda_powertools.utilities.data_classes",
         "paperboy.clock",
         "paperboy.mail",
         "paperboy.readers",
