@@ -63,7 +63,7 @@ done = time.perf_counter()
 print(json.dumps({"import_ms": 1000 * (imported - started), "first_invocation_ms": 1000 * (done - imported)}))
 
 # After the clock: what the handler loaded that is not ours, for the libraries' run (LIBRARIES).
-import gc, os
+import gc, os, weakref
 from botocore.client import BaseClient
 ours = (os.environ["LAMBDA_TASK_ROOT"], os.sep + "paperboy" + os.sep)
 libraries = [
@@ -71,7 +71,10 @@ libraries = [
     if name not in ("app", "__main__") and not name.startswith("_jinja2_module_templates")
     and not any(part in (getattr(loaded, "__file__", None) or "") for part in ours)
 ]
-clients = [o.meta.service_model.service_name for o in gc.get_objects() if isinstance(o, BaseClient)]
+clients = [  # (S3 keeps a weak proxy to its client: the same client, not a second one)
+    o.meta.service_model.service_name for o in gc.get_objects()
+    if isinstance(o, BaseClient) and not isinstance(o, weakref.ProxyTypes)
+]
 # A client used once and dropped (the signing key's) is gone from the heap; its model stays loaded.
 import boto3
 cache = boto3.DEFAULT_SESSION._session.get_component("data_loader")._cache if boto3.DEFAULT_SESSION else {}
