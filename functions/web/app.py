@@ -21,8 +21,7 @@ from paperboy import clock, wiring
 from paperboy.readers import Purpose, ReaderSettings, Status, Subscriber, pending_expiry
 from paperboy.readers import lifecycle as subscriptions
 from paperboy.settings import Settings
-from paperboy.web import pages
-from paperboy.web.routes import Routes
+from paperboy.web import Routes, pages
 
 if TYPE_CHECKING:
     from paperboy.mail import OptIn, Result

@@ -1,4 +1,4 @@
-"""The web pages: confirm, unsubscribe, the sign-up form."""
+"""The web pages (confirm, unsubscribe, the sign-up form) and the routes that answer requests."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from paperboy._exports import lazy
 
 if TYPE_CHECKING:
     from paperboy.web import pages
+    from paperboy.web.routes import Routes
 
-__all__ = ["pages"]
-__getattr__, __dir__ = lazy(__name__, {"pages": ("pages",)})
+__all__ = ["Routes", "pages"]
+__getattr__, __dir__ = lazy(__name__, {"pages": ("pages",), "routes": ("Routes",)})
