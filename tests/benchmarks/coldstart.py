@@ -83,27 +83,16 @@ print(json.dumps({"libraries": libraries, "clients": clients}))
 """
 # The least any handler can cost, on the same layer and in the same conditions: the SDK, powertools'
 # Logger, Metrics and Tracer as every handler makes them, and one client (DynamoDB: every handler's).
-FLOOR = """
-import json, time
-started = time.perf_counter()
+FLOOR_WORK = """
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 Logger(); Metrics(); Tracer()
 boto3.client("dynamodb")
-done = time.perf_counter()
-print(json.dumps({"import_ms": 1000 * (done - started), "first_invocation_ms": 0.0}))
 """
 # The floor plus every module a handler loaded that is not Paperboy's (the libraries and the parts of
 # the standard library they and we use), and the clients it made beyond the floor's: the least that
 # handler can cost without dropping a library, whatever our own code does.
-LIBRARIES = """
-import importlib, json, sys, time
-loaded = json.load(open(sys.argv[1]))
-started = time.perf_counter()
-import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
-Logger(); Metrics(); Tracer()
-boto3.client("dynamodb")
+LIBRARIES_WORK = """
 for name in loaded["libraries"]:
     try:
         importlib.import_module(name)
@@ -114,9 +103,20 @@ if "dynamodb" in clients:
     clients.remove("dynamodb")
 for service in clients:
     boto3.client(service)
-done = time.perf_counter()
-print(json.dumps({"import_ms": 1000 * (done - started), "first_invocation_ms": 0.0}))
 """
+
+
+def _timed(work: str, before: str = "") -> str:
+    """A script that prints how long `work` took, in the shape of a handler's sample."""
+    return (
+        f"import importlib, json, sys, time\n{before}started = time.perf_counter()\n{work}"
+        "done = time.perf_counter()\n"
+        'print(json.dumps({"import_ms": 1000 * (done - started), "first_invocation_ms": 0.0}))\n'
+    )
+
+
+FLOOR = _timed(FLOOR_WORK)
+LIBRARIES = _timed(FLOOR_WORK + LIBRARIES_WORK, before="loaded = json.load(open(sys.argv[1]))\n")
 
 
 def _events(stack: LocalStack, reader_id: str, digest_reader_id: str) -> dict[str, dict[str, Any]]:
